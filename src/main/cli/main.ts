@@ -1,0 +1,40 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { ConfigError } from '../core/core'
+import { StoreError } from '../core/store/store-error'
+import { serveCommand } from './serve'
+import { statsCommand } from './stats'
+
+const program = new Command('footfall')
+  .description(
+    'Footfall: in-store customer events into Salesforce. Every option also reads FOOTFALL_* from the environment.',
+  )
+  .showHelpAfterError()
+  .exitOverride()
+  .addCommand(serveCommand())
+  .addCommand(statsCommand())
+
+/** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
+function fail(error: unknown): never {
+  if (error instanceof CommanderError) process.exit(error.exitCode)
+  if (
+    error instanceof ConfigError ||
+    error instanceof StoreError ||
+    error instanceof InvalidArgumentError
+  ) {
+    process.stderr.write(`footfall: ${error.message}\n`)
+    process.exit(2)
+  }
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOENT') {
+    process.stderr.write(`footfall: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
+  process.stderr.write(`footfall: unexpected error: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+}
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  fail(error)
+}

@@ -1,0 +1,93 @@
+import { isIP } from 'node:net'
+import { closeWritable, databasePath, openWritable } from './store/database'
+import type { WritableDB } from './store/database'
+import { EventStore } from './store/event-store'
+import type { IngestOp, IngestOutcome } from './store/event-store'
+import { GroupCommitter } from './store/group-commit'
+import { createIngestServer } from './ingest/ingest-server'
+import type { Logger } from './logger'
+
+export interface CoreConfig {
+  dataDir: string
+  ingestHost: string
+  ingestPort: number
+  ingestToken: string | null
+  maxBodyBytes: number
+  bodyTimeoutMs: number
+  /** Most operations in one commit; 1 turns group commit off (the benchmark's naive listener). */
+  commitMaxBatch: number
+  logger: Logger
+}
+
+export const CORE_DEFAULTS = {
+  ingestHost: '127.0.0.1',
+  ingestPort: 8787,
+  maxBodyBytes: 256 * 1024,
+  bodyTimeoutMs: 15_000,
+  commitMaxBatch: 1000,
+} as const
+
+export interface RunningCore {
+  ingestUrl: string
+  db: WritableDB
+  committer: GroupCommitter<IngestOp, IngestOutcome>
+  /** Stops accepting, finishes what was acknowledged, closes the database. Idempotent. */
+  stop(): Promise<void>
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1' || host === '[::1]'
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Starts the headless core: store, ingest listener (and, later, processing and sync). */
+export async function startCore(config: CoreConfig): Promise<RunningCore> {
+  if (config.ingestToken === null && !isLoopbackHost(config.ingestHost)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.ingestHost} without an ingest token: set --ingest-token (or FOOTFALL_INGEST_TOKEN), or listen on 127.0.0.1`,
+    )
+  }
+  const db = openWritable(config.dataDir)
+  const store = new EventStore(db)
+  const committer = new GroupCommitter<IngestOp, IngestOutcome>(
+    (ops) => store.commit(ops),
+    config.commitMaxBatch,
+  )
+  const ingest = createIngestServer({
+    sink: committer,
+    token: config.ingestToken,
+    maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    logger: config.logger,
+  })
+  let address
+  try {
+    address = await ingest.listen(config.ingestPort, config.ingestHost)
+  } catch (error) {
+    closeWritable(db)
+    throw error
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const ingestUrl = `http://${host}:${address.port}`
+  config.logger.info(`store ${databasePath(config.dataDir)}`)
+
+  let stopping: Promise<void> | null = null
+  return {
+    ingestUrl,
+    db,
+    committer,
+    stop() {
+      stopping ??= (async () => {
+        await ingest.close()
+        await committer.idle()
+        closeWritable(db)
+      })()
+      return stopping
+    },
+  }
+}

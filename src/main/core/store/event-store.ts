@@ -1,0 +1,130 @@
+import type { InboundEvent } from '../../../shared/event-schema'
+import type { ParsedTimestamp } from '../../../shared/event-time'
+import { parseTimeElapsed } from '../../../shared/event-time'
+import type { ReadableDB, WritableDB } from './database'
+
+/** What the ingest path asks the store to keep, one per request. */
+export type IngestOp =
+  | {
+      kind: 'event'
+      event: InboundEvent
+      timestamp: ParsedTimestamp
+      raw: Buffer
+      receivedMs: number
+    }
+  | {
+      kind: 'quarantine'
+      reason: string
+      eventId: string | null
+      customerId: string | null
+      contentType: string | null
+      raw: Buffer
+      receivedMs: number
+    }
+  /** A request refused without keeping anything, counted for the security and ops views. */
+  | { kind: 'count'; counter: RejectionCounter }
+
+export type RejectionCounter = 'rejected_auth' | 'rejected_size' | 'rejected_timeout'
+export type IngestOutcome = 'stored' | 'duplicate' | 'quarantined' | 'counted'
+
+export interface StoreStats {
+  events: number
+  duplicates: number
+  quarantined: number
+  rejected_auth: number
+  rejected_size: number
+  rejected_timeout: number
+  last_received_ms: number | null
+}
+
+/** Commits ingest operations; every call is one transaction (see GroupCommitter). */
+export class EventStore {
+  private readonly insertEvent
+  private readonly markDuplicate
+  private readonly insertQuarantine
+  private readonly bumpCounter
+  private readonly commitBatch
+
+  constructor(private readonly db: WritableDB) {
+    this.insertEvent = db.prepare(`
+      INSERT INTO events (id, name, customer_id, store_id, occurred_at, occurred_ms, has_offset,
+                          time_elapsed_s, received_ms, raw)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO NOTHING`)
+    this.markDuplicate = db.prepare(
+      'UPDATE events SET duplicate_deliveries = duplicate_deliveries + 1 WHERE id = ?',
+    )
+    this.insertQuarantine = db.prepare(`
+      INSERT INTO quarantine (received_ms, reason, event_id, customer_id, content_type, raw)
+      VALUES (?, ?, ?, ?, ?, ?)`)
+    this.bumpCounter = db.prepare(`
+      INSERT INTO counters (name, value) VALUES (?, ?)
+      ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`)
+    this.commitBatch = db.transaction((ops: readonly IngestOp[]) => ops.map(this.apply))
+  }
+
+  /** Keeps every operation in one transaction, or none of them (the error is thrown). */
+  commit(ops: readonly IngestOp[]): IngestOutcome[] {
+    return this.commitBatch(ops)
+  }
+
+  private readonly apply = (op: IngestOp): IngestOutcome => {
+    switch (op.kind) {
+      case 'event': {
+        const e = op.event
+        const inserted = this.insertEvent.run(
+          e.id,
+          e.name,
+          e.customer_id,
+          e.store_id ?? null,
+          e.timestamp,
+          op.timestamp.epochMs,
+          op.timestamp.hasOffset ? 1 : 0,
+          parseTimeElapsed(e.time_elapsed),
+          op.receivedMs,
+          op.raw,
+        )
+        if (inserted.changes === 1) return 'stored'
+        this.markDuplicate.run(e.id)
+        this.bumpCounter.run('duplicates', 1)
+        return 'duplicate'
+      }
+      case 'quarantine':
+        this.insertQuarantine.run(
+          op.receivedMs,
+          op.reason,
+          op.eventId,
+          op.customerId,
+          op.contentType,
+          op.raw,
+        )
+        return 'quarantined'
+      case 'count':
+        this.bumpCounter.run(op.counter, 1)
+        return 'counted'
+    }
+  }
+}
+
+/** The store's counters; works on a read-only connection beside a serving process. */
+export function readStoreStats(db: ReadableDB | WritableDB): StoreStats {
+  const counters = new Map(
+    (db.prepare('SELECT name, value FROM counters').all() as { name: string; value: number }[]).map(
+      (r) => [r.name, r.value],
+    ),
+  )
+  const events = db.prepare('SELECT count(*) AS n, max(received_ms) AS last FROM events').get() as {
+    n: number
+    last: number | null
+  }
+  const quarantined = db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }
+  return {
+    events: events.n,
+    duplicates: counters.get('duplicates') ?? 0,
+    quarantined: quarantined.n,
+    rejected_auth: counters.get('rejected_auth') ?? 0,
+    rejected_size: counters.get('rejected_size') ?? 0,
+    rejected_timeout: counters.get('rejected_timeout') ?? 0,
+    last_received_ms: events.last,
+  }
+}

@@ -1,0 +1,5 @@
+import type { Migration } from './migration'
+import { migration0001 } from './0001-event-store'
+
+/** Every migration, in order. Imported statically so the Electron bundle carries them. */
+export const MIGRATIONS: readonly Migration[] = [migration0001]

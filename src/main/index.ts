@@ -1,0 +1,50 @@
+import { app, BrowserWindow } from 'electron'
+import { join } from 'node:path'
+import { CORE_DEFAULTS, startCore } from './core/core'
+import type { RunningCore } from './core/core'
+import { lineLogger } from './core/logger'
+
+/**
+ * The Electron shell: it hosts the same core `footfall serve` runs, and a window on it. Nothing
+ * here decides anything; settings come from the same FOOTFALL_* variables as the CLI.
+ */
+let core: RunningCore | null = null
+
+async function boot(): Promise<void> {
+  const env = process.env
+  core = await startCore({
+    dataDir: env.FOOTFALL_DATA_DIR ?? join(app.getPath('userData'), 'data'),
+    ingestHost: env.FOOTFALL_INGEST_HOST ?? CORE_DEFAULTS.ingestHost,
+    ingestPort: Number(env.FOOTFALL_INGEST_PORT ?? CORE_DEFAULTS.ingestPort),
+    ingestToken: env.FOOTFALL_INGEST_TOKEN ?? null,
+    maxBodyBytes: CORE_DEFAULTS.maxBodyBytes,
+    bodyTimeoutMs: CORE_DEFAULTS.bodyTimeoutMs,
+    commitMaxBatch: CORE_DEFAULTS.commitMaxBatch,
+    logger: lineLogger(),
+  })
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    webPreferences: { preload: join(__dirname, '../preload/index.cjs'), sandbox: true },
+  })
+  const devUrl = process.env.ELECTRON_RENDERER_URL
+  await (devUrl
+    ? window.loadURL(devUrl)
+    : window.loadFile(join(__dirname, '../renderer/index.html')))
+}
+
+app.whenReady().then(boot, (error: unknown) => {
+  console.error(error)
+  app.exit(1)
+})
+
+app.on('window-all-closed', () => app.quit())
+
+// Finish what was acknowledged before the process goes: the same promise `serve` keeps.
+app.on('will-quit', (event) => {
+  if (!core) return
+  event.preventDefault()
+  const stopping = core
+  core = null
+  void stopping.stop().finally(() => app.exit(0))
+})
