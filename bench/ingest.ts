@@ -1,0 +1,153 @@
+import autocannon from 'autocannon'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { startServer } from './child'
+
+/**
+ * Ingest throughput: (a) a bare server that parses and answers without storing, (b) Footfall's
+ * listener with durable group commits, (c) the same listener committing each request on its own.
+ * Same run, same machine, same load: 64 connections posting the contract's samples, fresh ids.
+ */
+
+const SAMPLES = join(import.meta.dirname, '../../shared/contract/samples')
+const samples = [
+  '01-entered.json',
+  '02-shopping.json',
+  '03-checked-out.json',
+  '04-exited.json',
+].map((f) => JSON.parse(readFileSync(join(SAMPLES, f), 'utf8')) as Record<string, unknown>)
+const TOKEN = 'bench-token'
+
+export interface LoadResult {
+  name: string
+  eventsPerSec: number
+  p50: number
+  p99: number
+  max: number
+  ok: number
+  errors: number
+  stored: number | null
+}
+
+function load(url: string, seconds: number): Promise<autocannon.Result> {
+  let n = 0
+  return autocannon({
+    url: `${url}/events`,
+    connections: 64,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ ...samples[n++ % samples.length], id: randomUUID() }),
+        }),
+      },
+    ],
+  })
+}
+
+async function measure(
+  name: string,
+  script: string,
+  args: string[],
+  seconds: number,
+  dataDir: string | null,
+): Promise<LoadResult> {
+  const server = await startServer(script, args)
+  try {
+    await load(server.url, 2) // warm up: JIT, connection setup, first WAL pages
+    const r = await load(server.url, seconds)
+    await server.stop()
+    let stored: number | null = null
+    if (dataDir) {
+      const db = new Database(join(dataDir, 'footfall.db'), { readonly: true })
+      stored = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
+      db.close()
+    }
+    return {
+      name,
+      eventsPerSec: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      ok: r['2xx'],
+      errors: r.errors + r.non2xx + r.timeouts,
+      stored,
+    }
+  } finally {
+    server.child.kill('SIGKILL')
+  }
+}
+
+export async function benchIngest(seconds: number): Promise<LoadResult[]> {
+  const dirs = [
+    mkdtempSync(join(tmpdir(), 'ff-bench-b-')),
+    mkdtempSync(join(tmpdir(), 'ff-bench-c-')),
+  ]
+  const serveArgs = (dir: string) => [
+    'serve',
+    '--data-dir',
+    dir,
+    '--ingest-port',
+    '0',
+    '--ingest-token',
+    TOKEN,
+  ]
+  try {
+    const a = await measure(
+      '(a) bare parse + 202',
+      'bin/run-ts.js',
+      ['bench/servers/bare-server.ts'],
+      seconds,
+      null,
+    )
+    const b = await measure(
+      '(b) footfall, group commit',
+      'bin/footfall.js',
+      serveArgs(dirs[0]!),
+      seconds,
+      dirs[0]!,
+    )
+    const c = await measure(
+      '(c) footfall, commit per request',
+      'bin/footfall.js',
+      [...serveArgs(dirs[1]!), '--commit-max-batch', '1'],
+      seconds,
+      dirs[1]!,
+    )
+    return [a, b, c]
+  } finally {
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }))
+  }
+}
+
+export function reportIngest(results: LoadResult[]): { text: string; pass: boolean } {
+  const [a, b, c] = results as [LoadResult, LoadResult, LoadResult]
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${Math.round(r.eventsPerSec)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.stored ?? '-'} |`,
+  )
+  const ba = b.eventsPerSec / a.eventsPerSec
+  const bc = b.eventsPerSec / c.eventsPerSec
+  const checks = [
+    [`b/a = ${ba.toFixed(2)}`, ba >= 0.5, '>= 0.5'],
+    [`b/c = ${bc.toFixed(1)}`, bc >= 5, '>= 5'],
+    [`p99 of b = ${b.p99} ms`, b.p99 <= 20, '<= 20 ms'],
+  ] as const
+  // Every 2xx the load generator counted must be in the store (warm-up included, so >=).
+  const durable = [b, c].every((r) => r.stored !== null && r.stored >= r.ok)
+  const text = [
+    '| listener | events/s | p50 ms | p99 ms | max ms | errors | stored |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    ...checks.map(([what, ok, target]) => `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target})`),
+    `${durable ? 'PASS' : 'FAIL'}  every acknowledged event is in the store`,
+  ].join('\n')
+  return { text, pass: checks.every(([, ok]) => ok) && durable }
+}
