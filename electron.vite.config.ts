@@ -6,7 +6,15 @@ import { defineConfig } from 'electron-vite'
 // React renderer. The core itself never needs this build: it runs under plain Node.
 export default defineConfig({
   main: {
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } } },
+    build: {
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // The ingest writer runs in a worker thread; it is loaded from beside index.js.
+          'commit-worker': resolve(__dirname, 'src/main/core/store/commit-worker.ts'),
+        },
+      },
+    },
   },
   preload: {
     // A sandboxed preload must be CommonJS.

@@ -59,7 +59,7 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['bin/**/*.js', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'eslint.config.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

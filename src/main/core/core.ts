@@ -1,9 +1,9 @@
 import { isIP } from 'node:net'
 import { closeWritable, databasePath, openWritable } from './store/database'
 import type { WritableDB } from './store/database'
-import { EventStore } from './store/event-store'
 import type { IngestOp, IngestOutcome } from './store/event-store'
 import { GroupCommitter } from './store/group-commit'
+import { CommitThread } from './store/commit-thread'
 import { createIngestServer } from './ingest/ingest-server'
 import type { Logger } from './logger'
 
@@ -52,10 +52,21 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
       `refusing to listen on ${config.ingestHost} without an ingest token: set --ingest-token (or FOOTFALL_INGEST_TOKEN), or listen on 127.0.0.1`,
     )
   }
+  // Opening here runs the migrations once, before the commit thread opens its own connection.
   const db = openWritable(config.dataDir)
-  const store = new EventStore(db)
+  const writer = new CommitThread({
+    dataDir: config.dataDir,
+    busyTimeoutMs: 2000,
+    checkpointEveryMs: 1000,
+  })
+  try {
+    await writer.open()
+  } catch (error) {
+    closeWritable(db)
+    throw error
+  }
   const committer = new GroupCommitter<IngestOp, IngestOutcome>(
-    (ops) => store.commit(ops),
+    (ops) => writer.commit(ops),
     config.commitMaxBatch,
   )
   const ingest = createIngestServer({
@@ -69,6 +80,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   try {
     address = await ingest.listen(config.ingestPort, config.ingestHost)
   } catch (error) {
+    await writer.close()
     closeWritable(db)
     throw error
   }
@@ -85,6 +97,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
       stopping ??= (async () => {
         await ingest.close()
         await committer.idle()
+        await writer.close()
         closeWritable(db)
       })()
       return stopping

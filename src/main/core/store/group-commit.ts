@@ -1,57 +1,66 @@
 /**
- * Group commit: operations submitted in the same turn of the event loop share one transaction and
- * one fsync, and each caller is answered only after that commit. Per-request commits cap out at
- * the disk's fsync rate; grouping lifts that cap by the batch size, which grows with load.
+ * Group commit: operations that arrive while the previous commit is on its way to disk wait and
+ * then share the next transaction and its single fsync; each caller is answered only after its
+ * own commit. Per-request commits cap out at the disk's fsync rate; grouping lifts that cap by
+ * the batch size, which grows with load by itself.
  *
- * `commit` is synchronous (better-sqlite3), runs the whole batch in one transaction and returns
- * one outcome per operation, in order. If it throws, nothing of the batch was kept and every
- * caller in it is rejected with that error.
+ * `commit` keeps a whole batch in one transaction and returns one outcome per operation, in
+ * order. If it fails, nothing of the batch was kept and every caller in it gets the error.
+ * At most one batch is in flight, so batches commit in arrival order.
  */
 export class GroupCommitter<Op, Outcome> {
   private pending: { op: Op; resolve: (o: Outcome) => void; reject: (e: unknown) => void }[] = []
   private scheduled = false
+  private inFlight = false
   private idleWaiters: (() => void)[] = []
   batches = 0
   operations = 0
 
   constructor(
-    private readonly commit: (ops: Op[]) => Outcome[],
+    private readonly commit: (ops: Op[]) => Promise<Outcome[]> | Outcome[],
     private readonly maxBatch = 1000,
   ) {}
 
   submit(op: Op): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       this.pending.push({ op, resolve, reject })
-      if (!this.scheduled) {
-        this.scheduled = true
-        // setImmediate runs after the poll phase: every request body that completed in this
-        // turn of the loop is already queued, so they all ride in the same transaction.
-        setImmediate(this.flush)
-      }
+      this.schedule()
     })
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
   idle(): Promise<void> {
-    if (!this.scheduled && this.pending.length === 0) return Promise.resolve()
+    if (this.isIdle()) return Promise.resolve()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
-  private readonly flush = (): void => {
+  private isIdle(): boolean {
+    return !this.scheduled && !this.inFlight && this.pending.length === 0
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.pending.length === 0) return
+    this.scheduled = true
+    // setImmediate runs after the poll phase: every request body that completed in this turn
+    // of the loop is queued by then and rides in the same transaction.
+    setImmediate(() => void this.flush())
+  }
+
+  private async flush(): Promise<void> {
     this.scheduled = false
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch)
-      let outcomes: Outcome[]
-      try {
-        outcomes = this.commit(batch.map((p) => p.op))
-      } catch (error) {
-        for (const p of batch) p.reject(error)
-        continue
-      }
+    this.inFlight = true
+    const batch = this.pending.splice(0, this.maxBatch)
+    try {
+      const outcomes = await this.commit(batch.map((p) => p.op))
       this.batches += 1
       this.operations += batch.length
       batch.forEach((p, i) => p.resolve(outcomes[i] as Outcome))
+    } catch (error) {
+      for (const p of batch) p.reject(error)
+    } finally {
+      this.inFlight = false
     }
-    for (const wake of this.idleWaiters.splice(0)) wake()
+    this.schedule()
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake()
   }
 }
