@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../core/core'
 import { StoreError } from '../core/store/store-error'
 import { serveCommand } from './serve'
+import { simulateCommand } from './simulate'
 import { statsCommand } from './stats'
 
 const program = new Command('footfall')
@@ -12,6 +13,7 @@ const program = new Command('footfall')
   .exitOverride()
   .addCommand(serveCommand())
   .addCommand(statsCommand())
+  .addCommand(simulateCommand())
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
 function fail(error: unknown): never {
