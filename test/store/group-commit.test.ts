@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { GroupCommitter } from '../../src/main/core/store/group-commit'
+import { postEvent, startTestCore } from '../helpers/core'
+import { freshEvent } from '../helpers/samples'
+
+const later = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('GroupCommitter', () => {
+  it('groups what arrives while a commit is in flight into the next commit, in order', async () => {
+    const commits: number[][] = []
+    const committer = new GroupCommitter<number, string>(async (ops) => {
+      commits.push(ops)
+      await later(20) // the fsync
+      return ops.map((n) => `ok ${n}`)
+    })
+    const first = committer.submit(0)
+    await later(5) // the first commit is now in flight
+    const rest = [1, 2, 3, 4].map((n) => committer.submit(n))
+    expect(await Promise.all([first, ...rest])).toEqual(['ok 0', 'ok 1', 'ok 2', 'ok 3', 'ok 4'])
+    expect(commits).toEqual([[0], [1, 2, 3, 4]])
+  })
+
+  it('fails every operation of a failed batch, and only those', async () => {
+    let calls = 0
+    const committer = new GroupCommitter<number, number>((ops) => {
+      calls += 1
+      if (calls === 1) throw new Error('disk full')
+      return ops
+    })
+    const failed = [committer.submit(1), committer.submit(2)]
+    await expect(failed[0]).rejects.toThrow('disk full')
+    await expect(failed[1]).rejects.toThrow('disk full')
+    expect(await committer.submit(3)).toBe(3)
+  })
+
+  it('caps a batch at maxBatch', async () => {
+    const sizes: number[] = []
+    const committer = new GroupCommitter<number, number>((ops) => {
+      sizes.push(ops.length)
+      return ops
+    }, 3)
+    await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => committer.submit(n)))
+    expect(sizes).toEqual([3, 3, 1])
+  })
+
+  it('lets concurrent requests share commits in the real listener', async () => {
+    const core = await startTestCore()
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => postEvent(core.eventsUrl, freshEvent())),
+      )
+      expect(answers.every((a) => a.status === 201)).toBe(true)
+      expect(core.committer.operations).toBe(200)
+      expect(core.committer.batches).toBeLessThan(100)
+    } finally {
+      await core.dispose()
+    }
+  })
+})
