@@ -4,9 +4,6 @@ import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CORE_DEFAULTS, startCore } from '../../src/main/core/core'
-import type { RunningCore } from '../../src/main/core/core'
-import { silentLogger } from '../../src/main/core/logger'
 import { SIMULATION_DEFAULTS } from '../../src/tools/simulator/index'
 import type { SimulationOptions } from '../../src/tools/simulator/index'
 
@@ -17,18 +14,6 @@ export const START_MS = Date.parse('2026-11-21T09:00:00Z')
 export function tempDir(label: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `footfall-sim-${label}-`))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
-}
-
-/** A real Footfall core on a free loopback port, with its store in `dataDir`. */
-export function startTestCore(dataDir: string): Promise<RunningCore> {
-  return startCore({
-    ...CORE_DEFAULTS,
-    dataDir,
-    ingestHost: '127.0.0.1',
-    ingestPort: 0,
-    ingestToken: TOKEN,
-    logger: silentLogger,
-  })
 }
 
 /** Options for a short, fast run: a simulated hour passes in a second. */

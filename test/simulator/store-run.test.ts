@@ -6,7 +6,8 @@ import { openReadonly } from '../../src/main/core/store/database'
 import { readStoreStats } from '../../src/main/core/store/event-store'
 import { readManifest, runSimulation } from '../../src/tools/simulator/index'
 import type { Manifest, SimulationSummary } from '../../src/tools/simulator/index'
-import { fastOptions, startTestCore, tempDir } from './helpers'
+import { startTestCore } from './core-helper'
+import { fastOptions, tempDir } from './helpers'
 
 /**
  * A run with every fault switched on, against a real core: the store must hold exactly what the
