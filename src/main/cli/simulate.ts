@@ -291,6 +291,13 @@ export function simulateCommand(): Command {
         drainTimeoutS: opts.drainTimeout,
         manifestPath: opts.manifest,
       })
+      const first = simulation.firstEventAt()
+      const waitS = simulation.clock.realDelayUntil(first) / 1000
+      if (Number.isFinite(first) && waitS > 5) {
+        process.stderr.write(
+          `note: stores are closed; the first visit starts at ${new Date(first).toISOString()} (simulated), about ${Math.round(waitS)} s from now. --start or --no-opening-hours starts traffic at once\n`,
+        )
+      }
       const progress = opts.progress ? progressLine(() => simulation.progress()) : null
       const onSignal = (): void => {
         process.stderr.write('\nstopping: finishing what is queued (Ctrl-C again to give up)\n')

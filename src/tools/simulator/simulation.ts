@@ -246,6 +246,11 @@ export class Simulation {
     return this.world.customers.map((c) => c.id)
   }
 
+  /** Simulated time of the first event (stores may be closed when the clock starts). */
+  firstEventAt(): number {
+    return this.plan.peekDue()
+  }
+
   /** First call: take no new events, finish what is queued (up to the drain timeout). Second: give up now. */
   stop(): void {
     if (this.stopping) this.hardStop = true
