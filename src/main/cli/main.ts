@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../core/core'
 import { StoreError } from '../core/store/store-error'
+import { reprocessCommand } from './reprocess'
 import { serveCommand } from './serve'
 import { simulateCommand } from './simulate'
 import { statsCommand } from './stats'
@@ -13,6 +14,7 @@ const program = new Command('footfall')
   .exitOverride()
   .addCommand(serveCommand())
   .addCommand(statsCommand())
+  .addCommand(reprocessCommand())
   .addCommand(simulateCommand())
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */

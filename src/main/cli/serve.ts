@@ -1,8 +1,16 @@
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { CORE_DEFAULTS, startCore } from '../core/core'
 import { lineLogger } from '../core/logger'
 import { envOption, parsePort, parsePositiveInt, readSecretFile } from './options'
+
+function parseSeconds(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0.1 || n > 86_400) {
+    throw new InvalidArgumentError(`'${value}' is not a number of seconds between 0.1 and 86400`)
+  }
+  return n
+}
 
 interface ServeOptions {
   dataDir: string
@@ -13,11 +21,14 @@ interface ServeOptions {
   maxBodyBytes: number
   bodyTimeoutMs: number
   commitMaxBatch: number
+  processInterval: number
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the headless core in the foreground: ingest listener and event store')
+    .description(
+      'run the headless core in the foreground: ingest listener, event store and processing',
+    )
     .addOption(
       envOption('--data-dir <dir>', 'folder of the event store', 'FOOTFALL_DATA_DIR').default(
         './footfall-data',
@@ -81,6 +92,15 @@ export function serveCommand(): Command {
         .default(CORE_DEFAULTS.commitMaxBatch)
         .hideHelp(),
     )
+    .addOption(
+      envOption(
+        '--process-interval <seconds>',
+        'seconds between processing runs (events into visits, rollups, alerts)',
+        'FOOTFALL_PROCESS_INTERVAL',
+      )
+        .argParser(parseSeconds)
+        .default(CORE_DEFAULTS.processIntervalMs / 1000),
+    )
     .action(async (opts: ServeOptions) => {
       const logger = lineLogger()
       const token = opts.ingestTokenFile
@@ -94,6 +114,7 @@ export function serveCommand(): Command {
         maxBodyBytes: opts.maxBodyBytes,
         bodyTimeoutMs: opts.bodyTimeoutMs,
         commitMaxBatch: opts.commitMaxBatch,
+        processIntervalMs: Math.round(opts.processInterval * 1000),
         logger,
       })
       if (token === null)

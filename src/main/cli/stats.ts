@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { openReadonly } from '../core/store/database'
 import { readStoreStats } from '../core/store/event-store'
+import { readProcessingStats } from '../core/processing/stats'
 import { envOption } from './options'
 
 export function statsCommand(): Command {
@@ -15,7 +16,7 @@ export function statsCommand(): Command {
     .action((opts: { dataDir: string; json?: boolean }) => {
       const db = openReadonly(opts.dataDir)
       try {
-        const stats = readStoreStats(db)
+        const stats = { ...readStoreStats(db), ...readProcessingStats(db) }
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(stats)}\n`)
           return
@@ -25,7 +26,9 @@ export function statsCommand(): Command {
           const shown =
             key.endsWith('_ms') && typeof value === 'number'
               ? new Date(value).toISOString()
-              : String(value ?? '-')
+              : typeof value === 'object' && value !== null
+                ? JSON.stringify(value)
+                : String(value ?? '-')
           process.stdout.write(`${key.padEnd(width)}  ${shown}\n`)
         }
       } finally {

@@ -6,6 +6,10 @@ import { GroupCommitter } from './store/group-commit'
 import { CommitThread } from './store/commit-thread'
 import { createIngestServer } from './ingest/ingest-server'
 import type { Logger } from './logger'
+import { Processor } from './processing/processor'
+import type { ProcessorOptions } from './processing/processor'
+import { ProcessingScheduler } from './processing/scheduler'
+import type { RunReport } from './processing/scheduler'
 
 export interface CoreConfig {
   dataDir: string
@@ -17,6 +21,10 @@ export interface CoreConfig {
   /** Most operations in one commit; 1 turns group commit off (the benchmark's naive listener). */
   commitMaxBatch: number
   logger: Logger
+  /** Processing runs every this many ms (default 5 s); 0: only on processNow(). */
+  processIntervalMs?: number
+  /** Rules' settings and batch sizes of processing (defaults: PROCESSING.md). */
+  processing?: ProcessorOptions
 }
 
 export const CORE_DEFAULTS = {
@@ -25,12 +33,16 @@ export const CORE_DEFAULTS = {
   maxBodyBytes: 256 * 1024,
   bodyTimeoutMs: 15_000,
   commitMaxBatch: 1000,
+  processIntervalMs: 5000,
 } as const
 
 export interface RunningCore {
   ingestUrl: string
   db: WritableDB
   committer: GroupCommitter<IngestOp, IngestOutcome>
+  processor: Processor
+  /** Runs processing now (or joins the next run if one is in progress) and reports it. */
+  processNow(): Promise<RunReport>
   /** Stops accepting, finishes what was acknowledged, closes the database. Idempotent. */
   stop(): Promise<void>
 }
@@ -45,7 +57,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Starts the headless core: store, ingest listener (and, later, processing and sync). */
+/** Starts the headless core: store, ingest listener, processing scheduler (and, later, sync). */
 export async function startCore(config: CoreConfig): Promise<RunningCore> {
   if (config.ingestToken === null && !isLoopbackHost(config.ingestHost)) {
     throw new ConfigError(
@@ -76,6 +88,15 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger: config.logger,
   })
+  // Processing has its own connection (this thread's); its batches take the write lock
+  // briefly, and the commit thread's busy timeout rides over them.
+  const processor = new Processor(db, config.processing)
+  const scheduler = new ProcessingScheduler(
+    db,
+    processor,
+    config.processIntervalMs ?? CORE_DEFAULTS.processIntervalMs,
+    config.logger,
+  )
   let address
   try {
     address = await ingest.listen(config.ingestPort, config.ingestHost)
@@ -84,6 +105,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     closeWritable(db)
     throw error
   }
+  scheduler.start()
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const ingestUrl = `http://${host}:${address.port}`
   config.logger.info(`store ${databasePath(config.dataDir)}`)
@@ -93,10 +115,14 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     ingestUrl,
     db,
     committer,
+    processor,
+    processNow: () => scheduler.runNow(),
     stop() {
       stopping ??= (async () => {
         await ingest.close()
         await committer.idle()
+        // A run in progress ends after its current batch; the database must outlive it.
+        await scheduler.stop()
         await writer.close()
         closeWritable(db)
       })()

@@ -1,5 +1,6 @@
 import type { Migration } from './migration'
 import { migration0001 } from './0001-event-store'
+import { migration0002 } from './0002-processing'
 
 /** Every migration, in order. Imported statically so the Electron bundle carries them. */
-export const MIGRATIONS: readonly Migration[] = [migration0001]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002]

@@ -1,0 +1,599 @@
+import type { WritableDB } from '../store/database'
+import { AlertWriter } from './alert-store'
+import type { ProcessingConfig } from './config'
+import { PROCESSING_DEFAULTS } from './config'
+import { processCustomer } from './rules'
+import type {
+  CustomerResult,
+  DerivedAlert,
+  FailureRow,
+  RollupRow,
+  StoredEvent,
+  VisitRow,
+} from './rules'
+
+export interface ProcessingState {
+  cursor_seq: number
+  now_ms: number | null
+  quarantine_cursor: number
+  change_seq: number
+  rebuild_target_seq: number | null
+  rebuild_now_ms: number | null
+  rebuild_after_customer: string | null
+  last_run_ms: number | null
+}
+
+export interface BatchReport {
+  kind: 'incremental' | 'rebuild'
+  /** New events this batch moved the cursor over. */
+  events: number
+  customers: number
+  visitsChanged: number
+  rollupsChanged: number
+  /** Events of the recomputed customers that failed processing. */
+  failures: number
+  /** True when this batch finished a rebuild. */
+  rebuildDone: boolean
+}
+
+export interface ProcessorOptions {
+  config?: ProcessingConfig
+  /** Most new events one incremental batch (one transaction) takes. */
+  maxEventsPerBatch?: number
+  /** Most customers one rebuild batch (one transaction) recomputes. */
+  maxCustomersPerBatch?: number
+  /** Wall clock, only for audit fields (never for the rules). */
+  clock?: () => number
+}
+
+interface NewEventRow {
+  seq: number
+  id: string
+  customer_id: string
+  store_id: string | null
+  occurred_ms: number
+  has_offset: number
+}
+
+interface QuarantineRow {
+  seq: number
+  received_ms: number
+  reason: string
+  event_id: string | null
+  customer_id: string | null
+  replay_state: string | null
+}
+
+interface StoredFailure extends FailureRow {
+  state: 'failed' | 'retrying' | 'resolved'
+  attempts: number
+}
+
+/** Aggregate of events showing one stream-level data-quality problem. */
+interface StreamTally {
+  count: number
+  firstSeq: number
+  eventId: string
+  customerId: string
+  firstMs: number
+  lastMs: number
+}
+
+const VISIT_FIELDS: readonly (keyof VisitRow)[] = [
+  'customer_id',
+  'store_id',
+  'status',
+  'entry_inferred',
+  'entered_ms',
+  'started_ms',
+  'exited_ms',
+  'last_event_ms',
+  'last_event_id',
+  'event_count',
+  'tis_ms',
+  'spend_cents',
+  'checkouts',
+  'brands',
+  'items_json',
+]
+const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
+  'visit_count',
+  'visits_30d',
+  'first_visit_ms',
+  'last_visit_ms',
+  'last_store_id',
+  'avg_tis_minutes',
+  'total_spend_cents',
+  'purchase_visits',
+  'top_brands',
+]
+
+const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s,
+  CASE WHEN name = 'customer.checked.out' THEN raw END AS raw`
+
+/**
+ * Turns stored events into visits, rollups and alerts, one transaction per batch. Every read
+ * that decides a batch happens inside that batch's BEGIN IMMEDIATE transaction, so two
+ * processes (serve and `footfall reprocess`) can drive the same store: whoever holds the write
+ * lock sees the other's finished batches and continues from there.
+ */
+export class Processor {
+  readonly config: ProcessingConfig
+  private readonly maxEvents: number
+  private readonly maxCustomers: number
+  private readonly clock: () => number
+  private readonly alerts: AlertWriter
+  private readonly s
+  private changeSeq = 0
+
+  constructor(
+    private readonly db: WritableDB,
+    options: ProcessorOptions = {},
+  ) {
+    this.config = options.config ?? PROCESSING_DEFAULTS
+    this.maxEvents = options.maxEventsPerBatch ?? 2_000
+    this.maxCustomers = options.maxCustomersPerBatch ?? 500
+    this.clock = options.clock ?? Date.now
+    this.alerts = new AlertWriter(db, this.clock)
+    this.s = {
+      state: db.prepare('SELECT * FROM processing_state WHERE id = 1'),
+      saveState: db.prepare(`
+        UPDATE processing_state SET cursor_seq = @cursor_seq, now_ms = @now_ms,
+          quarantine_cursor = @quarantine_cursor, change_seq = @change_seq,
+          rebuild_target_seq = @rebuild_target_seq, rebuild_now_ms = @rebuild_now_ms,
+          rebuild_after_customer = @rebuild_after_customer, last_run_ms = @last_run_ms
+        WHERE id = 1`),
+      newEvents: db.prepare(
+        `SELECT seq, id, customer_id, store_id, occurred_ms, has_offset FROM events
+         WHERE seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      requeued: db.prepare(
+        'SELECT customer_id FROM processing_requeue ORDER BY customer_id LIMIT ?',
+      ),
+      dequeue: db.prepare('DELETE FROM processing_requeue WHERE customer_id = ?'),
+      goingStale: db.prepare(
+        "SELECT DISTINCT customer_id FROM visits WHERE status = 'open' AND last_event_ms < ?",
+      ),
+      leavingWindow: db.prepare(
+        'SELECT DISTINCT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?',
+      ),
+      customerEvents: db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE customer_id = ? AND seq <= ?
+         ORDER BY occurred_ms, seq`,
+      ),
+      nextCustomers: db.prepare(
+        'SELECT DISTINCT customer_id FROM events WHERE customer_id > ? ORDER BY customer_id LIMIT ?',
+      ),
+      maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
+      maxMsUpTo: db.prepare('SELECT max(occurred_ms) AS ms FROM events WHERE seq <= ?'),
+      visitsOf: db.prepare('SELECT * FROM visits WHERE customer_id = ?'),
+      insertVisit: db.prepare(`
+        INSERT INTO visits (visit_key, customer_id, store_id, status, entry_inferred, entered_ms,
+          started_ms, exited_ms, last_event_ms, last_event_id, event_count, tis_ms, spend_cents,
+          checkouts, brands, items_json, version)
+        VALUES (@visit_key, @customer_id, @store_id, @status, @entry_inferred, @entered_ms,
+          @started_ms, @exited_ms, @last_event_ms, @last_event_id, @event_count, @tis_ms,
+          @spend_cents, @checkouts, @brands, @items_json, @version)`),
+      updateVisit: db.prepare(`
+        UPDATE visits SET store_id = @store_id, status = @status, entry_inferred = @entry_inferred,
+          entered_ms = @entered_ms, started_ms = @started_ms, exited_ms = @exited_ms,
+          last_event_ms = @last_event_ms, last_event_id = @last_event_id,
+          event_count = @event_count, tis_ms = @tis_ms, spend_cents = @spend_cents,
+          checkouts = @checkouts, brands = @brands, items_json = @items_json, version = @version
+        WHERE visit_key = @visit_key`),
+      deleteVisit: db.prepare('DELETE FROM visits WHERE visit_key = ?'),
+      addRemoval: db.prepare(`
+        INSERT INTO visit_removals (visit_key, customer_id, version) VALUES (?, ?, ?)
+        ON CONFLICT (visit_key) DO UPDATE SET version = excluded.version`),
+      dropRemoval: db.prepare('DELETE FROM visit_removals WHERE visit_key = ?'),
+      rollupOf: db.prepare('SELECT * FROM customer_rollups WHERE customer_id = ?'),
+      putRollup: db.prepare(`
+        INSERT INTO customer_rollups (customer_id, visit_count, visits_30d, first_visit_ms,
+          last_visit_ms, last_store_id, avg_tis_minutes, total_spend_cents, purchase_visits,
+          top_brands, version)
+        VALUES (@customer_id, @visit_count, @visits_30d, @first_visit_ms, @last_visit_ms,
+          @last_store_id, @avg_tis_minutes, @total_spend_cents, @purchase_visits, @top_brands,
+          @version)
+        ON CONFLICT (customer_id) DO UPDATE SET visit_count = excluded.visit_count,
+          visits_30d = excluded.visits_30d, first_visit_ms = excluded.first_visit_ms,
+          last_visit_ms = excluded.last_visit_ms, last_store_id = excluded.last_store_id,
+          avg_tis_minutes = excluded.avg_tis_minutes,
+          total_spend_cents = excluded.total_spend_cents,
+          purchase_visits = excluded.purchase_visits, top_brands = excluded.top_brands,
+          version = excluded.version`),
+      deleteRollup: db.prepare('DELETE FROM customer_rollups WHERE customer_id = ?'),
+      failuresOf: db.prepare('SELECT * FROM processing_failures WHERE customer_id = ?'),
+      insertFailure: db.prepare(`
+        INSERT INTO processing_failures (event_seq, event_id, customer_id, code, error, state,
+          attempts, first_failed_ms, last_failed_ms, resolved_ms)
+        VALUES (@event_seq, @event_id, @customer_id, @code, @error, 'failed', 1, @now, @now, NULL)`),
+      failAgain: db.prepare(`
+        UPDATE processing_failures SET code = @code, error = @error, state = 'failed',
+          attempts = attempts + @bump, last_failed_ms = CASE WHEN @bump = 1 THEN @now ELSE last_failed_ms END,
+          resolved_ms = NULL
+        WHERE event_seq = @event_seq`),
+      resolveFailure: db.prepare(
+        "UPDATE processing_failures SET state = 'resolved', resolved_ms = ? WHERE event_seq = ?",
+      ),
+      newQuarantine: db.prepare(`
+        SELECT q.seq, q.received_ms, q.reason, q.event_id, q.customer_id, r.state AS replay_state
+        FROM quarantine q LEFT JOIN quarantine_replays r ON r.quarantine_seq = q.seq
+        WHERE q.seq > ? ORDER BY q.seq LIMIT ?`),
+      missingStoreUpTo: db.prepare(`
+        SELECT count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
+               max(occurred_ms) AS lastMs
+        FROM events WHERE store_id IS NULL AND seq <= ?`),
+      noOffsetUpTo: db.prepare(`
+        SELECT store_id, count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
+               max(occurred_ms) AS lastMs
+        FROM events WHERE has_offset = 0 AND seq <= ? GROUP BY store_id`),
+      eventBySeq: db.prepare('SELECT id, customer_id FROM events WHERE seq = ?'),
+    }
+  }
+
+  state(): ProcessingState {
+    return this.s.state.get() as ProcessingState
+  }
+
+  /**
+   * Does one batch in one transaction and returns what it did, or null when there is nothing to
+   * do. A batch that throws leaves nothing behind; the next call does it again.
+   */
+  runBatch(): BatchReport | null {
+    return this.db
+      .transaction(() => {
+        const state = this.state()
+        this.changeSeq = state.change_seq
+        const report =
+          state.rebuild_target_seq === null ? this.incremental(state) : this.rebuildBatch(state)
+        if (report) {
+          state.change_seq = this.changeSeq
+          state.last_run_ms = this.clock()
+          this.s.saveState.run(state)
+        }
+        return report
+      })
+      .immediate()
+  }
+
+  /**
+   * Starts recomputing every customer from the stored events alone, up to the events stored
+   * now. Rows whose values come out the same are not touched (no version bump, nothing to sync).
+   * Runs in batches through runBatch(); a rebuild already in progress is continued, not restarted.
+   */
+  startRebuild(): { targetSeq: number; resumed: boolean } {
+    return this.db
+      .transaction(() => {
+        const state = this.state()
+        if (state.rebuild_target_seq !== null) {
+          return { targetSeq: state.rebuild_target_seq, resumed: true }
+        }
+        const target = (this.s.maxSeq.get() as { seq: number | null }).seq ?? 0
+        state.rebuild_target_seq = target
+        state.rebuild_now_ms = (this.s.maxMsUpTo.get(target) as { ms: number | null }).ms
+        state.rebuild_after_customer = null
+        this.s.saveState.run(state)
+        return { targetSeq: target, resumed: false }
+      })
+      .immediate()
+  }
+
+  // ---- incremental ------------------------------------------------------------------------
+
+  private incremental(state: ProcessingState): BatchReport | null {
+    const fresh = this.s.newEvents.all(state.cursor_seq, this.maxEvents) as NewEventRow[]
+    const requeued = (this.s.requeued.all(this.maxCustomers) as { customer_id: string }[]).map(
+      (r) => r.customer_id,
+    )
+    const quarantined = this.s.newQuarantine.all(
+      state.quarantine_cursor,
+      this.maxEvents,
+    ) as QuarantineRow[]
+    if (fresh.length === 0 && requeued.length === 0 && quarantined.length === 0) return null
+
+    const last = fresh.at(-1)
+    const cursor = last ? last.seq : state.cursor_seq
+    let nowMs = state.now_ms
+    for (const e of fresh) if (nowMs === null || e.occurred_ms > nowMs) nowMs = e.occurred_ms
+
+    const customers = new Set<string>(requeued)
+    for (const e of fresh) customers.add(e.customer_id)
+    if (nowMs !== null && nowMs !== state.now_ms) {
+      // Results also depend on "now": an open visit goes stale, and a visit leaves the 30-day
+      // window. Only visits that cross those lines between the old and the new "now" matter;
+      // the stored visits are exact for the old "now", so these two queries find them all.
+      const stale = this.s.goingStale.all(nowMs - this.config.abandonAfterMs) as {
+        customer_id: string
+      }[]
+      for (const r of stale) customers.add(r.customer_id)
+      const from =
+        state.now_ms === null ? Number.MIN_SAFE_INTEGER : state.now_ms - this.config.recentWindowMs
+      const leaving = this.s.leavingWindow.all(from, nowMs - this.config.recentWindowMs) as {
+        customer_id: string
+      }[]
+      for (const r of leaving) customers.add(r.customer_id)
+    }
+
+    const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
+    report.events = fresh.length
+    this.addStreamTallies(fresh)
+    for (const q of quarantined) this.putQuarantineAlert(q)
+    state.cursor_seq = cursor
+    state.now_ms = nowMs
+    const lastQ = quarantined.at(-1)
+    if (lastQ) state.quarantine_cursor = lastQ.seq
+    return report
+  }
+
+  // ---- rebuild ----------------------------------------------------------------------------
+
+  private rebuildBatch(state: ProcessingState): BatchReport {
+    const target = state.rebuild_target_seq ?? 0
+    const nowMs = state.rebuild_now_ms ?? 0
+    const customers = (
+      this.s.nextCustomers.all(state.rebuild_after_customer ?? '', this.maxCustomers) as {
+        customer_id: string
+      }[]
+    ).map((r) => r.customer_id)
+    const report = this.recompute(customers, target, nowMs, 'rebuild')
+    const lastCustomer = customers.at(-1)
+    if (lastCustomer !== undefined) state.rebuild_after_customer = lastCustomer
+    if (customers.length < this.maxCustomers) {
+      // Last batch: the stream-wide and quarantine alerts from scratch, then the cursor jumps.
+      this.setStreamTallies(target)
+      let qCursor = 0
+      for (;;) {
+        const rows = this.s.newQuarantine.all(qCursor, 10_000) as QuarantineRow[]
+        for (const q of rows) this.putQuarantineAlert(q)
+        const lastQ = rows.at(-1)
+        if (!lastQ) break
+        qCursor = lastQ.seq
+      }
+      report.events = target - state.cursor_seq > 0 ? target - state.cursor_seq : 0
+      state.cursor_seq = Math.max(state.cursor_seq, target)
+      state.now_ms = state.rebuild_now_ms
+      state.quarantine_cursor = Math.max(state.quarantine_cursor, qCursor)
+      state.rebuild_target_seq = null
+      state.rebuild_now_ms = null
+      state.rebuild_after_customer = null
+      report.rebuildDone = true
+    }
+    return report
+  }
+
+  // ---- per customer -----------------------------------------------------------------------
+
+  private recompute(
+    customers: readonly string[],
+    cursor: number,
+    nowMs: number,
+    kind: BatchReport['kind'],
+  ): BatchReport {
+    const report: BatchReport = {
+      kind,
+      events: 0,
+      customers: customers.length,
+      visitsChanged: 0,
+      rollupsChanged: 0,
+      failures: 0,
+      rebuildDone: false,
+    }
+    for (const customerId of customers) {
+      const events = this.s.customerEvents.all(customerId, cursor) as StoredEvent[]
+      const result = processCustomer(customerId, events, nowMs, this.config)
+      this.write(result, report)
+      this.s.dequeue.run(customerId)
+    }
+    return report
+  }
+
+  private nextVersion(): number {
+    this.changeSeq += 1
+    return this.changeSeq
+  }
+
+  private write(result: CustomerResult, report: BatchReport): void {
+    const { customerId } = result
+    const old = new Map(
+      (this.s.visitsOf.all(customerId) as (VisitRow & { version: number })[]).map(
+        (v) => [v.visit_key, v] as const,
+      ),
+    )
+    for (const visit of result.visits) {
+      const prev = old.get(visit.visit_key)
+      old.delete(visit.visit_key)
+      if (prev && VISIT_FIELDS.every((f) => prev[f] === visit[f])) continue
+      const row = { ...visit, version: this.nextVersion() }
+      if (prev) this.s.updateVisit.run(row)
+      else {
+        this.s.insertVisit.run(row)
+        this.s.dropRemoval.run(visit.visit_key)
+      }
+      report.visitsChanged += 1
+    }
+    for (const gone of old.values()) {
+      this.s.deleteVisit.run(gone.visit_key)
+      this.s.addRemoval.run(gone.visit_key, customerId, this.nextVersion())
+      report.visitsChanged += 1
+    }
+
+    const prevRollup = this.s.rollupOf.get(customerId) as RollupRow | undefined
+    const rollup = result.rollup
+    if (rollup === null) {
+      if (prevRollup) {
+        this.s.deleteRollup.run(customerId)
+        report.rollupsChanged += 1
+      }
+    } else if (!prevRollup || ROLLUP_FIELDS.some((f) => prevRollup[f] !== rollup[f])) {
+      this.s.putRollup.run({ ...rollup, version: this.nextVersion() })
+      report.rollupsChanged += 1
+    }
+
+    this.writeFailures(customerId, result.failures)
+    report.failures += result.failures.length
+    this.alerts.replaceCustomer(customerId, result.alerts)
+  }
+
+  private writeFailures(customerId: string, failures: readonly FailureRow[]): void {
+    const now = this.clock()
+    const old = new Map(
+      (this.s.failuresOf.all(customerId) as StoredFailure[]).map((f) => [f.event_seq, f] as const),
+    )
+    for (const f of failures) {
+      const prev = old.get(f.event_seq)
+      old.delete(f.event_seq)
+      if (!prev) {
+        this.s.insertFailure.run({ ...f, now })
+      } else if (prev.state !== 'failed' || prev.code !== f.code || prev.error !== f.error) {
+        // Failing again after a retry (or after it had healed) counts as another attempt.
+        this.s.failAgain.run({
+          event_seq: f.event_seq,
+          code: f.code,
+          error: f.error,
+          now,
+          bump: prev.state === 'failed' ? 0 : 1,
+        })
+      }
+    }
+    for (const gone of old.values()) {
+      if (gone.state !== 'resolved') this.s.resolveFailure.run(now, gone.event_seq)
+    }
+  }
+
+  // ---- stream-wide and quarantine alerts -----------------------------------------------------
+
+  private addStreamTallies(fresh: readonly NewEventRow[]): void {
+    let missing: StreamTally | null = null
+    const noOffset = new Map<string | null, StreamTally>()
+    const add = (t: StreamTally | null | undefined, e: NewEventRow): StreamTally => {
+      if (!t) {
+        return {
+          count: 1,
+          firstSeq: e.seq,
+          eventId: e.id,
+          customerId: e.customer_id,
+          firstMs: e.occurred_ms,
+          lastMs: e.occurred_ms,
+        }
+      }
+      t.count += 1
+      t.firstMs = Math.min(t.firstMs, e.occurred_ms)
+      t.lastMs = Math.max(t.lastMs, e.occurred_ms)
+      return t
+    }
+    for (const e of fresh) {
+      if (e.store_id === null) missing = add(missing, e)
+      if (e.has_offset === 0) noOffset.set(e.store_id, add(noOffset.get(e.store_id), e))
+    }
+    if (missing) this.putStreamAlert(missingStoreAlert(this.merge(missingStoreKey, missing)))
+    for (const [store, t] of noOffset) {
+      this.putStreamAlert(noOffsetAlert(store, this.merge(noOffsetKey(store), t)))
+    }
+  }
+
+  /** Adds a batch's tally to the stored one; sums, minima and maxima do not depend on batching. */
+  private merge(key: string, t: StreamTally): StreamTally {
+    const old = this.alerts.ofKey(key)
+    if (!old || old.event_id === null || old.customer_id === null) return t
+    return {
+      count: old.count + t.count,
+      firstSeq: 0,
+      eventId: old.event_id,
+      customerId: old.customer_id,
+      firstMs: Math.min(old.first_seen_ms, t.firstMs),
+      lastMs: Math.max(old.last_seen_ms, t.lastMs),
+    }
+  }
+
+  private setStreamTallies(target: number): void {
+    const seen = new Set<string>()
+    const missing = this.s.missingStoreUpTo.get(target) as Omit<
+      StreamTally,
+      'eventId' | 'customerId'
+    >
+    if (missing.count > 0) {
+      const alert = missingStoreAlert(this.withExample(missing))
+      this.putStreamAlert(alert)
+      seen.add(alert.key)
+    }
+    const rows = this.s.noOffsetUpTo.all(target) as (Omit<StreamTally, 'eventId' | 'customerId'> & {
+      store_id: string | null
+    })[]
+    for (const r of rows) {
+      const alert = noOffsetAlert(r.store_id, this.withExample(r))
+      this.putStreamAlert(alert)
+      seen.add(alert.key)
+    }
+    for (const old of this.alerts.ofScope('stream')) {
+      if (!seen.has(old.key)) this.alerts.resolve(old.key)
+    }
+  }
+
+  private withExample(t: Omit<StreamTally, 'eventId' | 'customerId'>): StreamTally {
+    const ev = this.s.eventBySeq.get(t.firstSeq) as { id: string; customer_id: string }
+    return { ...t, eventId: ev.id, customerId: ev.customer_id }
+  }
+
+  private putStreamAlert(alert: DerivedAlert): void {
+    this.alerts.put(alert, 'stream', 'open')
+  }
+
+  private putQuarantineAlert(q: QuarantineRow): void {
+    const replayed = q.replay_state === 'stored' || q.replay_state === 'duplicate'
+    this.alerts.put(quarantineAlert(q), 'quarantine', replayed ? 'resolved' : 'open', q.seq)
+  }
+}
+
+const missingStoreKey = 'missing_store_id:stream'
+const noOffsetKey = (store: string | null): string =>
+  `timestamp_without_offset:${store ?? '(unknown store)'}`
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+function missingStoreAlert(t: StreamTally): DerivedAlert {
+  return {
+    key: missingStoreKey,
+    kind: 'missing_store_id',
+    severity: 'warning',
+    customer_id: t.customerId,
+    visit_key: null,
+    event_id: t.eventId,
+    store_id: null,
+    message: `${t.count} event(s) between ${iso(t.firstMs)} and ${iso(t.lastMs)} have no store_id (first: ${t.eventId}); they are counted at the unknown store. Ask the integrator to send store_id on every event.`,
+    first_seen_ms: t.firstMs,
+    last_seen_ms: t.lastMs,
+    count: t.count,
+  }
+}
+
+function noOffsetAlert(store: string | null, t: StreamTally): DerivedAlert {
+  return {
+    key: noOffsetKey(store),
+    kind: 'timestamp_without_offset',
+    severity: 'warning',
+    customer_id: t.customerId,
+    visit_key: null,
+    event_id: t.eventId,
+    store_id: store,
+    message: `${t.count} event(s) from ${store ?? 'the unknown store'} between ${iso(t.firstMs)} and ${iso(t.lastMs)} have a timestamp without offset (first: ${t.eventId}); they were read as UTC. If that store's clock is local time, its visits are shifted: ask the integrator to send an offset or Z.`,
+    first_seen_ms: t.firstMs,
+    last_seen_ms: t.lastMs,
+    count: t.count,
+  }
+}
+
+function quarantineAlert(q: QuarantineRow): DerivedAlert {
+  return {
+    key: `quarantined_payload:${q.seq}`,
+    kind: 'quarantined_payload',
+    severity: 'error',
+    customer_id: q.customer_id,
+    visit_key: null,
+    event_id: q.event_id,
+    store_id: null,
+    message: `A payload received at ${iso(q.received_ms)} was quarantined (#${q.seq}): ${q.reason}. Nothing of it was processed. Correct the JSON and replay it; the original bytes are kept.`,
+    first_seen_ms: q.received_ms,
+    last_seen_ms: q.received_ms,
+    count: 1,
+  }
+}
