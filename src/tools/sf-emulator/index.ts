@@ -1,0 +1,8 @@
+export { startSfEmulator, SF_EMULATOR_DEFAULTS } from './server'
+export type { SfEmulator, SfEmulatorAdmin, SfEmulatorOptions } from './server'
+export type { FailureSpec, FaultError } from './faults'
+export type { ValidationRuleSpec } from './dml'
+export type { ConnectedApp, EmulatorUser } from './oauth'
+export type { SchemaSpec, ObjectSpec, FieldSpec } from './schema'
+export { applySetup, baseOrgSchema, footfallOrgSchema } from './schema'
+export type { SeedOptions, SeedResult } from './seed'
