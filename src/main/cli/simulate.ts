@@ -26,7 +26,7 @@ interface SimulateOptions {
   badRate: number
   missingStoreRate: number
   elapsedFormat: ElapsedFormat
-  openingHours?: boolean
+  openingHours: 'auto' | 'on' | 'off'
   currency: string
   concurrency: number
   timeoutMs: number
@@ -198,12 +198,14 @@ export function simulateCommand(): Command {
         .default(d.elapsedFormat),
     )
     .addOption(
-      new Option(
-        '--opening-hours',
-        'follow opening hours even at --speed 1 (default: only when faster than real time)',
-      ).env(env('OPENING_HOURS')),
+      envOption(
+        '--opening-hours <mode>',
+        'auto: follow opening hours only when faster than real time; on; off (always open)',
+        env('OPENING_HOURS'),
+      )
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
     )
-    .addOption(new Option('--no-opening-hours', 'stores always open, flat traffic, at any speed'))
     .addOption(
       envOption('--currency <code>', 'currency of prices', env('CURRENCY')).default(d.currency),
     )
@@ -255,8 +257,10 @@ export function simulateCommand(): Command {
         env('MANIFEST'),
       ),
     )
-    .option('--json', 'print the summary as one JSON object on stdout')
-    .option('--no-progress', 'no live progress line on stderr')
+    .addOption(envOption('--json', 'print the summary as one JSON object on stdout', env('JSON')))
+    .addOption(
+      new Option('--no-progress', 'no live progress line on stderr').env(env('NO_PROGRESS')),
+    )
     .action(async (opts: SimulateOptions) => {
       if (!/^[A-Za-z]{3}$/.test(opts.currency)) {
         throw new InvalidArgumentError(`--currency '${opts.currency}' is not a 3-letter code`)
@@ -282,7 +286,7 @@ export function simulateCommand(): Command {
         badRate: opts.badRate,
         missingStoreRate: opts.missingStoreRate,
         elapsedFormat: opts.elapsedFormat,
-        openingHours: opts.openingHours,
+        openingHours: opts.openingHours === 'auto' ? undefined : opts.openingHours === 'on',
         currency: opts.currency.toUpperCase(),
         concurrency: opts.concurrency,
         timeoutMs: opts.timeoutMs,
@@ -295,7 +299,7 @@ export function simulateCommand(): Command {
       const waitS = simulation.clock.realDelayUntil(first) / 1000
       if (Number.isFinite(first) && waitS > 5) {
         process.stderr.write(
-          `note: stores are closed; the first visit starts at ${new Date(first).toISOString()} (simulated), about ${Math.round(waitS)} s from now. --start or --no-opening-hours starts traffic at once\n`,
+          `note: stores are closed; the first visit starts at ${new Date(first).toISOString()} (simulated), about ${Math.round(waitS)} s from now. --start or --opening-hours off starts traffic at once\n`,
         )
       }
       const progress = opts.progress ? progressLine(() => simulation.progress()) : null
