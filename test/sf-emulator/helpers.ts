@@ -30,7 +30,7 @@ export async function loggedIn(org: SfEmulator): Promise<Connection> {
 
 /** The error a promise rejects with (fails the test when it resolves). */
 export async function rejection(
-  promise: Promise<unknown>,
+  promise: PromiseLike<unknown>,
 ): Promise<Error & { errorCode?: string; data?: unknown }> {
   try {
     await promise
@@ -38,4 +38,12 @@ export async function rejection(
     return error as Error & { errorCode?: string; data?: unknown }
   }
   throw new Error('expected a rejection, got a result')
+}
+
+/**
+ * A record error's code. The REST API names it `statusCode`; jsforce's SaveError type says
+ * `errorCode`, which the real collections answer does not carry.
+ */
+export function statusCode(error: unknown): string {
+  return (error as { statusCode: string }).statusCode
 }

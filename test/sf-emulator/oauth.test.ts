@@ -125,7 +125,7 @@ describe('OAuth token endpoint through jsforce', () => {
     const user = await c.authorize({ grant_type: JWT_GRANT, assertion: jwt(claims) })
     expect(user.id).toMatch(/^005/)
     expect(c.refreshToken).toBeUndefined()
-    expect((await c.limits()).DailyApiRequests.Max).toBe(SF_EMULATOR_DEFAULTS.dailyApiLimit)
+    expect((await c.limits()).DailyApiRequests!.Max).toBe(SF_EMULATOR_DEFAULTS.dailyApiLimit)
 
     const cases: [Record<string, unknown>, string, string, typeof privateKey?][] = [
       [claims, 'invalid_grant', 'invalid assertion', other.privateKey],

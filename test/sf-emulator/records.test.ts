@@ -2,7 +2,7 @@ import type { Connection } from 'jsforce'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applySetup, footfallOrgSchema } from '../../src/tools/sf-emulator'
 import type { SfEmulator } from '../../src/tools/sf-emulator'
-import { loggedIn, rejection, startOrg } from './helpers'
+import { loggedIn, rejection, startOrg, statusCode } from './helpers'
 
 let org: SfEmulator
 let conn: Connection
@@ -169,7 +169,7 @@ describe('sObject Collections upsert through jsforce', () => {
       ],
       'Visit_Key__c',
     )
-    expect(results.map((r) => (r.success ? 'ok' : (r.errors[0]!.statusCode as string)))).toEqual([
+    expect(results.map((r) => (r.success ? 'ok' : statusCode(r.errors[0])))).toEqual([
       'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
       'MALFORMED_ID',
       'NUMBER_OUTSIDE_VALID_RANGE',
@@ -210,7 +210,7 @@ describe('sObject Collections upsert through jsforce', () => {
     const dup = await conn
       .sobject('Account')
       .create([{ Name: 'Dup', In_Store_Customer_Id__c: 'U0' }])
-    expect(dup[0]!.errors[0]!.statusCode).toBe('DUPLICATE_VALUE')
+    expect(statusCode(dup[0]!.errors[0])).toBe('DUPLICATE_VALUE')
     expect(dup[0]!.errors[0]!.message).toMatch(
       /^duplicate value found: In_Store_Customer_Id__c duplicates value on record with id: 001\w{12}$/,
     )
