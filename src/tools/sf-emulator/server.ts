@@ -430,6 +430,9 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
       refusingUntil = null
       if (!closed) listen().catch(() => undefined)
     }, ms)
+    // Clients drop their pooled keep-alive sockets once the close reaches them; until then a
+    // request may still go down a dying socket (ECONNRESET instead of ECONNREFUSED).
+    await sleep(Math.min(50, ms))
   }
 
   try {
