@@ -7,6 +7,7 @@ import {
   generateDay,
   isOpen,
   makeWorld,
+  maxEventsPerSecond,
 } from '../../src/tools/simulator/index'
 import type { SimEvent } from '../../src/tools/simulator/index'
 
@@ -189,5 +190,47 @@ describe('journeys', () => {
       visitsPerCustomer: 1.2,
     })
     expect(other[0]!.id).not.toBe(day[0]!.id)
+  })
+
+  it('a warm start opens on busy stores: visits under way are whole, none already over', () => {
+    const start = Date.parse(`${DAY}T14:00:00Z`)
+    const timeline = new Timeline(world, {
+      seed: 5,
+      startMs: start - 2 * 3_600_000,
+      visibleFromMs: start,
+      visitsPerHour: 300,
+      openingHours: true,
+      currency: 'USD',
+      arrivalsUntilMs: start + 3_600_000,
+    })
+    const events: SimEvent[] = []
+    for (let e = timeline.next(); e; e = timeline.next()) events.push(e.event)
+    const warm = visitsOf(events)
+    expect(warm.every((v) => v[0]!.name === 'customer.entered.store')).toBe(true)
+    expect(warm.every((v) => v[v.length - 1]!.timestampMs >= start)).toBe(true)
+    const underWay = warm.filter((v) => v[0]!.timestampMs < start)
+    expect(underWay.length).toBeGreaterThan(20)
+  })
+
+  it('above what the customers can do, visits are dropped, not doubled up, and everyone is used', () => {
+    const small = makeWorld(2, 2, 20)
+    const start = Date.parse(`${DAY}T00:00:00Z`)
+    const timeline = new Timeline(small, {
+      seed: 2,
+      startMs: start,
+      visitsPerHour: 500,
+      openingHours: false,
+      currency: 'USD',
+      arrivalsUntilMs: start + 6 * 3_600_000,
+    })
+    const events: SimEvent[] = []
+    for (let e = timeline.next(); e; e = timeline.next()) events.push(e.event)
+    expect(timeline.unserved).toBeGreaterThan(2000)
+    expect(new Set(events.map((e) => e.customerId)).size).toBe(20)
+    // the estimate the CLI warns with is of the right size (within a factor of two)
+    const perSecond = events.length / (6 * 3600)
+    const estimate = maxEventsPerSecond(20, 1)
+    expect(perSecond).toBeGreaterThan(estimate / 2)
+    expect(perSecond).toBeLessThan(estimate * 2)
   })
 })

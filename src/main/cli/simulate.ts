@@ -5,6 +5,7 @@ import {
   SIMULATION_DEFAULTS,
   Simulation,
   eventsUrl,
+  maxEventsPerSecond,
   progressLine,
 } from '../../tools/simulator/index'
 import type { ElapsedFormat, SimulationSummary } from '../../tools/simulator/index'
@@ -27,6 +28,7 @@ interface SimulateOptions {
   missingStoreRate: number
   elapsedFormat: ElapsedFormat
   openingHours: 'auto' | 'on' | 'off'
+  coldStart?: boolean
   currency: string
   concurrency: number
   timeoutMs: number
@@ -207,6 +209,13 @@ export function simulateCommand(): Command {
         .default('auto'),
     )
     .addOption(
+      envOption(
+        '--cold-start',
+        'start with empty stores (default: visits under way at the start are sent first)',
+        env('COLD_START'),
+      ),
+    )
+    .addOption(
       envOption('--currency <code>', 'currency of prices', env('CURRENCY')).default(d.currency),
     )
     .addOption(
@@ -294,7 +303,15 @@ export function simulateCommand(): Command {
         retryMaxMs: opts.retryMaxMs,
         drainTimeoutS: opts.drainTimeout,
         manifestPath: opts.manifest,
+        coldStart: opts.coldStart === true,
       })
+      const capacity = maxEventsPerSecond(opts.customers, opts.speed)
+      if (opts.rate > 0.8 * capacity) {
+        const needed = Math.ceil((opts.customers * opts.rate) / (0.8 * capacity))
+        process.stderr.write(
+          `note: ${opts.customers} customers can make about ${capacity.toFixed(1)} events/s at --speed ${opts.speed} (a visit and a pause take about 1.5 simulated hours); for --rate ${opts.rate} use --customers ${needed} or a higher --speed\n`,
+        )
+      }
       const first = simulation.firstEventAt()
       const waitS = simulation.clock.realDelayUntil(first) / 1000
       if (Number.isFinite(first) && waitS > 5) {

@@ -13,6 +13,7 @@ export {
   Timeline,
   generateDay,
   isOpen,
+  maxEventsPerSecond,
   makeVisit,
   makeWorld,
 } from './journeys'

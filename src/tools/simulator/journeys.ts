@@ -88,6 +88,21 @@ export const MEAN_EVENTS_PER_VISIT = (() => {
   return 2 + meanShopping + pBuy
 })()
 
+/** A customer's pause after a visit before the next one: a fixed part plus an exponential one. */
+const PAUSE_MIN_MS = 20 * MINUTE
+const PAUSE_MEAN_EXTRA_MS = 60 * MINUTE
+/** A visit lasts about 14.5 minutes on average (measured over generated days). */
+const MEAN_VISIT_MS = 14.5 * MINUTE
+
+/**
+ * The most events per real second `customers` can make at `speed`: each customer makes at most one
+ * visit per visit-plus-pause. Above it, visit starts find no free customer and are dropped.
+ */
+export function maxEventsPerSecond(customers: number, speed: number): number {
+  const cycleS = (MEAN_VISIT_MS + PAUSE_MIN_MS + PAUSE_MEAN_EXTRA_MS) / 1000
+  return (customers * MEAN_EVENTS_PER_VISIT * speed) / cycleS
+}
+
 /**
  * Relative traffic by UTC hour while stores are open: a morning ramp, a lunch peak and an
  * after-work peak. Normalised so that the mean over 08:00-21:00 is 1.
@@ -241,6 +256,11 @@ export interface TimelineOptions {
   currency: string
   /** No visit starts at or after this moment; the timeline ends when the last one is over. */
   arrivalsUntilMs?: number
+  /**
+   * Visits over before this moment are left out (whole). With `startMs` earlier, the timeline
+   * opens on stores already busy: the visits under way at this moment, each complete.
+   */
+  visibleFromMs?: number
 }
 
 interface Pending {
@@ -368,6 +388,14 @@ export class Timeline {
       }
       if ((this.busyUntil[lo] as number) <= ms) return lo
     }
+    // Busy regulars: take the next free customer from a random place, so that a high rate uses
+    // everyone before visits are dropped.
+    const n = cum.length
+    const from = Math.floor(this.traffic.next() * n)
+    for (let k = 0; k < n; k++) {
+      const i = (from + k) % n
+      if ((this.busyUntil[i] as number) <= ms) return i
+    }
     return null
   }
 
@@ -392,10 +420,12 @@ export class Timeline {
       currency: this.options.currency,
       latestExitMs,
     })
-    const visitId = this.visitCount++
     const exit = events[events.length - 1] as SimEvent
     // Back in a while at the earliest: regulars come several times a day, but not back to back.
-    this.busyUntil[index] = exit.timestampMs + 20 * MINUTE + this.traffic.exponential(60 * MINUTE)
+    this.busyUntil[index] =
+      exit.timestampMs + PAUSE_MIN_MS + this.traffic.exponential(PAUSE_MEAN_EXTRA_MS)
+    if (exit.timestampMs < (this.options.visibleFromMs ?? -Infinity)) return
+    const visitId = this.visitCount++
     events.forEach((event, i) => {
       this.pending.push({
         entry: { event, visitId, lastOfVisit: i === events.length - 1 },

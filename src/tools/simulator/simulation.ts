@@ -46,12 +46,17 @@ export interface SimulationOptions {
   manifestPath?: string
   /** Follow opening hours; by default only when the clock runs faster than real time. */
   openingHours?: boolean
+  /**
+   * Start with empty stores. By default the run opens on stores already busy: the visits under way
+   * at the start are sent whole, their earlier events at once (as a sender catching up would).
+   */
+  coldStart?: boolean
 }
 
 export const SIMULATION_DEFAULTS = {
   stores: 5,
-  customers: 500,
-  rate: 5,
+  customers: 2000,
+  rate: 1,
   speed: 1,
   resendRate: 0.02,
   badRate: 0,
@@ -115,6 +120,9 @@ interface ReadyEntry {
   order: number
   lane: Lane
 }
+
+/** How far back visits under way at the start may have begun (simulated). */
+const WARM_UP_MS = 2 * 3_600_000
 
 /** Most due deliveries held in lanes; past it the plan waits, as a backed-up sender would. */
 const MAX_BACKLOG = 20_000
@@ -183,6 +191,7 @@ export class Simulation {
   private planExhausted = false
   private stopping = false
   private hardStop = false
+  private closed = false
   private drainDeadline: number | null = null
   private fatal: string | null = null
   private lastFailure: string | null = null
@@ -210,7 +219,9 @@ export class Simulation {
     const visitsPerHour = (options.rate * 3600) / options.speed / MEAN_EVENTS_PER_VISIT
     this.timeline = new Timeline(this.world, {
       seed: options.seed,
-      startMs: options.startMs,
+      // Without a warm-up the first simulated quarter hour would be all entries and no exits.
+      startMs: options.coldStart ? options.startMs : options.startMs - WARM_UP_MS,
+      visibleFromMs: options.startMs,
       visitsPerHour,
       openingHours: options.openingHours ?? options.speed > 1,
       currency: options.currency,
@@ -305,6 +316,7 @@ export class Simulation {
         await this.waker.wait(this.nextWake())
       }
     } finally {
+      this.closed = true
       this.transport.close()
       this.abandonRest()
     }
@@ -411,7 +423,8 @@ export class Simulation {
       result = { kind: 'failed', reason: String(error) }
     }
     this.inFlight -= 1
-    if (!this.hardStop) this.settle(lane, delivery, result)
+    // An answer after the run ended changes nothing: the delivery was recorded as abandoned.
+    if (!this.closed) this.settle(lane, delivery, result)
     this.waker.wake()
   }
 
