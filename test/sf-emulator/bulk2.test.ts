@@ -15,6 +15,9 @@ afterAll(async () => {
   await org.close()
 })
 
+/** Result rows as jsforce parses the CSV: every column a string. */
+const rows = (results: unknown): Record<string, string>[] => results as Record<string, string>[]
+
 describe('Bulk API 2.0 ingest through jsforce', () => {
   it('loadAndWaitForResults: upsert with successes and failures, results as CSV rows', async () => {
     const input = [
@@ -56,13 +59,15 @@ describe('Bulk API 2.0 ingest through jsforce', () => {
       input,
       pollInterval: 100,
     })
-    expect(res.successfulResults.map((r) => [r.In_Store_Customer_Id__c, r.sf__Created])).toEqual([
+    const ok = rows(res.successfulResults)
+    const failed = rows(res.failedResults)
+    expect(ok.map((r) => [r.In_Store_Customer_Id__c, r.sf__Created])).toEqual([
       ['B1', 'false'],
       ['NEW3', 'true'],
     ])
-    expect(res.successfulResults[0]!.sf__Id).toMatch(/^001\w{15}$/)
-    expect(res.successfulResults[0]!.Footfall_Top_Brands__c).toBe('Acme;Globex')
-    expect(res.failedResults.map((r) => [r.In_Store_Customer_Id__c, r.sf__Error])).toEqual([
+    expect(ok[0]!.sf__Id).toMatch(/^001\w{15}$/)
+    expect(ok[0]!.Footfall_Top_Brands__c).toBe('Acme;Globex')
+    expect(failed.map((r) => [r.In_Store_Customer_Id__c, r.sf__Error])).toEqual([
       [
         'B2',
         'INVALID_TYPE_ON_FIELD_IN_RECORD:Footfall Visit Count: value not of required type: lots:Footfall_Visit_Count__c --',
@@ -122,7 +127,7 @@ describe('Bulk API 2.0 ingest through jsforce', () => {
         'Visit_Key__c,Account__r.In_Store_Customer_Id__c,Status__c,Spend__c\nB1:e1,B1,closed,19.99\nB9:e1,B9,open,\nB3:e1,B3,flying,\n',
       pollInterval: 100,
     })
-    expect(res.successfulResults.map((r) => r.Visit_Key__c)).toEqual(['B1:e1'])
+    expect(rows(res.successfulResults).map((r) => r.Visit_Key__c)).toEqual(['B1:e1'])
     expect(res.failedResults.map((r) => r.sf__Error.split(':')[0])).toEqual([
       'INVALID_FIELD',
       'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
