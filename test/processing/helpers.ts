@@ -1,5 +1,8 @@
 import { expect } from 'vitest'
+import { Processor } from '../../src/main/core/processing/processor'
+import { closeWritable, openWritable } from '../../src/main/core/store/database'
 import type { WritableDB, ReadableDB } from '../../src/main/core/store/database'
+import { tempDir } from '../helpers/temp-dir'
 import type { CoreConfig } from '../../src/main/core/core'
 import { postEvent, startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
@@ -130,4 +133,33 @@ export function derivedDump(db: AnyDB): Record<string, unknown[]> {
     ),
     state: all('SELECT cursor_seq, now_ms, quarantine_cursor FROM processing_state'),
   }
+}
+
+/**
+ * The same stored events and quarantine, processed from scratch in one batch on a fresh store,
+ * up to the live store's cursor.
+ */
+export function fromScratch(live: AnyDB): Record<string, unknown[]> {
+  const { cursor_seq: cursor, quarantine_cursor: qCursor } = live
+    .prepare('SELECT cursor_seq, quarantine_cursor FROM processing_state')
+    .get() as { cursor_seq: number; quarantine_cursor: number }
+  const dir = tempDir()
+  const fresh = openWritable(dir.path)
+  try {
+    fresh.exec(`ATTACH DATABASE '${live.name}' AS src`)
+    fresh.prepare('INSERT INTO events SELECT * FROM src.events WHERE seq <= ?').run(cursor)
+    fresh.prepare('INSERT INTO quarantine SELECT * FROM src.quarantine WHERE seq <= ?').run(qCursor)
+    fresh.exec('DETACH DATABASE src')
+    drain(new Processor(fresh, { maxEventsPerBatch: 1_000_000 }))
+    return derivedDump(fresh)
+  } finally {
+    closeWritable(fresh)
+    dir.cleanup()
+  }
+}
+
+export function drain(processor: Processor): number {
+  let batches = 0
+  while (processor.runBatch()) batches += 1
+  return batches
 }

@@ -271,7 +271,7 @@ export function liveStores(db: AnyDB): LiveStoresDto {
   for (const r of open) get(r.store_id).customersInStore = r.n
   const recent = db
     .prepare(
-      `SELECT store_id, name, (occurred_ms - ?) / ${MINUTE_MS} AS minute, count(*) AS n
+      `SELECT store_id, name, CAST((occurred_ms - ?) / ${MINUTE_MS} AS INTEGER) AS minute, count(*) AS n
        FROM events WHERE occurred_ms > ? AND occurred_ms <= ? AND seq <= ?
        GROUP BY store_id, name, minute`,
     )
@@ -284,9 +284,9 @@ export function liveStores(db: AnyDB): LiveStoresDto {
   for (const r of recent) {
     const s = get(r.store_id)
     s.eventsLastHour += r.n
-    const slot = s.perMinute
-    slot[Math.min(59, Math.max(0, r.minute))] =
-      (slot[Math.min(59, Math.max(0, r.minute))] ?? 0) + r.n
+    // Bound parameters are doubles, so the division above may not be whole: floor it here.
+    const minute = Math.min(59, Math.max(0, Math.floor(r.minute)))
+    s.perMinute[minute] = (s.perMinute[minute] ?? 0) + r.n
     if (r.name === 'customer.entered.store') s.entriesLastHour += r.n
     if (r.name === 'customer.exited.store') s.exitsLastHour += r.n
   }

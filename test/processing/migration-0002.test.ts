@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { Processor } from '../../src/main/core/processing/processor'
+import type { WritableDB } from '../../src/main/core/store/database'
+import { migrate, schemaVersion } from '../../src/main/core/store/migrate'
+import { MIGRATIONS } from '../../src/main/core/store/migrations'
+
+describe('migration 0002 (processing)', () => {
+  it('upgrades a store with events: they are kept and processed on the first run', () => {
+    const db = new Database(':memory:')
+    migrate(db, MIGRATIONS, 1)
+    const insert = db.prepare(
+      `INSERT INTO events (id, name, customer_id, store_id, occurred_at, occurred_ms, has_offset,
+                           time_elapsed_s, received_ms, raw)
+       VALUES (?, ?, 'C-1', 'S-1', 't', ?, 1, ?, 0, ?)`,
+    )
+    insert.run('e-1', 'customer.entered.store', 1_000, null, Buffer.from('{}'))
+    insert.run('e-2', 'customer.exited.store', 61_000, 60, Buffer.from('{}'))
+    db.prepare(
+      "INSERT INTO quarantine (received_ms, reason, raw) VALUES (5, 'body is empty', x'')",
+    ).run()
+
+    expect(migrate(db)).toBe(2)
+    expect(schemaVersion(db)).toBe(2)
+    expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 2 })
+    expect(db.prepare('SELECT * FROM processing_state').get()).toMatchObject({
+      cursor_seq: 0,
+      now_ms: null,
+      quarantine_cursor: 0,
+      change_seq: 0,
+      rebuild_target_seq: null,
+    })
+    const strict = db
+      .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict = 1 ORDER BY 1")
+      .all()
+      .map((r) => (r as { name: string }).name)
+    expect(strict).toEqual(
+      expect.arrayContaining([
+        'alerts',
+        'customer_rollups',
+        'processing_failures',
+        'processing_requeue',
+        'processing_state',
+        'quarantine_replays',
+        'visit_removals',
+        'visits',
+      ]),
+    )
+    // STRICT and CHECK refuse what the code must never write.
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO visits VALUES ('k', 'C', NULL, 'lost', 0, NULL, 1, NULL, 1, 'e', 1, NULL,
+                                      0, 0, '', '[]', 1)`,
+        )
+        .run(),
+    ).toThrow(/CHECK constraint failed/)
+    expect(() => db.prepare("UPDATE processing_state SET cursor_seq = 'x'").run()).toThrow(
+      /cannot store TEXT value in INTEGER column/,
+    )
+
+    const processor = new Processor(db as unknown as WritableDB)
+    expect(processor.runBatch()).toMatchObject({ events: 2, customers: 1 })
+    expect(db.prepare('SELECT status, tis_ms FROM visits').all()).toEqual([
+      { status: 'closed', tis_ms: 60_000 },
+    ])
+    expect(
+      db.prepare("SELECT kind, state FROM alerts WHERE kind = 'quarantined_payload'").all(),
+    ).toEqual([{ kind: 'quarantined_payload', state: 'open' }])
+    db.close()
+  })
+})
