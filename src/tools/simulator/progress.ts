@@ -26,7 +26,9 @@ export function formatProgress(s: ProgressSnapshot): string {
     `waiting ${s.waiting}`,
     `${s.eventsPerSecond.toFixed(1)} ev/s`,
   ]
-  if (s.blockedCustomers > 0) parts.push(`${s.blockedCustomers} customers in retry`)
+  if (s.blockedCustomers > 0) {
+    parts.push(`${s.blockedCustomers} customer${s.blockedCustomers === 1 ? '' : 's'} in retry`)
+  }
   if (s.lastFailure) parts.push(`last failure ${s.lastFailure}`)
   return parts.join(' | ')
 }
