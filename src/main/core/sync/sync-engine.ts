@@ -1,0 +1,540 @@
+import type { Logger } from '../logger'
+import type { WritableDB } from '../store/database'
+import { AccountMatcher } from './account-matcher'
+import { backoffDelayMs } from './backoff'
+import type { RollupRecordSource, VisitRecordSource } from './field-mapping'
+import { accountFields, salesforceVisitKey, visitFields } from './field-mapping'
+import { classifySfError } from './salesforce-errors'
+import { errorInfo } from './sf-session'
+import type { SfErrorInfo, SfSession } from './sf-session'
+import type { SyncConfig } from './settings'
+import { raiseSyncAlert, resolveSyncAlert, resolveSyncAlertsExcept } from './sync-alerts'
+import { SyncStore } from './sync-store'
+import type { RemovalRow, WorkItem } from './sync-store'
+
+export interface SyncRunReport {
+  runId: number
+  outcome: 'ok' | 'partial' | 'paused' | 'failed'
+  mode: string | null
+  accountsWritten: number
+  visitsWritten: number
+  failed: number
+  waiting: number
+  apiCalls: number
+  message: string | null
+}
+
+/** A chunk's write came back: per record, the Salesforce id or the error. */
+type RecordResult = { ok: true; id: string | null } | { ok: false; error: SfErrorInfo }
+
+const COLLECTION_SIZE = 200
+const ALERT_UNMATCHED = 'sync:unmatched'
+const ALERT_BUDGET = 'sync:budget'
+const ALERT_LOGIN = 'sync:login'
+const ALERT_FAILED_PREFIX = 'sync:failed:'
+
+class BudgetSpent extends Error {}
+class DailyLimit extends Error {}
+
+/**
+ * One sync run: match customers to Accounts in bulk, write changed rollups (Account updates) and
+ * visits (upserts on Visit_Key__c), by sObject Collections or, past a threshold, Bulk API 2.0;
+ * within the API budget; every record's outcome stored, every failure visible.
+ *
+ * Idempotent by design: a run that dies halfway is redone by the next one, and rewriting a
+ * record writes the same values (updates by id, upserts by external id), so nothing is created
+ * twice. A record changed while its write is in flight keeps a higher version than the one
+ * written, so it is written again.
+ */
+export class SyncEngine {
+  private readonly store: SyncStore
+  private readonly matcher: AccountMatcher
+
+  constructor(
+    private readonly db: WritableDB,
+    private readonly session: () => Promise<SfSession>,
+    private readonly config: SyncConfig,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.store = new SyncStore(db)
+    this.matcher = new AccountMatcher(db, config.matchTtlMs, config.unmatchedRecheckAfterMs)
+  }
+
+  /** Forgets what Salesforce was sent and every match: the next runs rewrite everything. */
+  resyncEverything(): void {
+    this.store.transaction(() => {
+      this.store.resetCursors()
+      this.matcher.forgetAll()
+      this.db
+        .prepare(
+          "UPDATE sync_records SET synced_version = 0, state = 'retrying', attempts = 0, next_attempt_ms = 0",
+        )
+        .run()
+    })
+  }
+
+  async run(trigger: string): Promise<SyncRunReport> {
+    const started = this.clock()
+    const runId = this.store.startRun(trigger, started)
+    const report: SyncRunReport = {
+      runId,
+      outcome: 'ok',
+      mode: null,
+      accountsWritten: 0,
+      visitsWritten: 0,
+      failed: 0,
+      waiting: 0,
+      apiCalls: 0,
+      message: null,
+    }
+    const errors: unknown[] = []
+    let session: SfSession | null = null
+    let callsAtStart = 0
+    try {
+      session = await this.session()
+      resolveSyncAlert(this.db, ALERT_LOGIN, this.clock())
+      callsAtStart = session.calls
+      await this.runWith(session, report, errors)
+    } catch (error) {
+      const info = errorInfo(error)
+      if (error instanceof BudgetSpent || error instanceof DailyLimit) {
+        report.outcome = 'paused'
+        report.message = error.message
+      } else {
+        report.outcome = 'failed'
+        const advice = classifySfError(info.code, info.message).advice
+        report.message = `${info.code}: ${info.message}`
+        if (!session) {
+          raiseSyncAlert(
+            this.db,
+            {
+              key: ALERT_LOGIN,
+              kind: 'sync_login_failed',
+              severity: 'error',
+              count: 1,
+              message: `Footfall could not log in to Salesforce (${info.code}: ${info.message}); nothing is synced until it can. What to do: ${advice}.`,
+            },
+            this.clock(),
+          )
+        }
+        this.logger.error(`sync run ${runId} failed: ${report.message}`)
+      }
+    } finally {
+      if (session) report.apiCalls = session.calls - callsAtStart
+      const usage = session?.usage() ?? null
+      this.store.finishRun(
+        runId,
+        {
+          ...report,
+          orgUsed: usage?.used ?? null,
+          orgMax: usage?.max ?? null,
+          errors,
+        },
+        this.clock(),
+      )
+    }
+    return report
+  }
+
+  private async runWith(
+    session: SfSession,
+    report: SyncRunReport,
+    errors: unknown[],
+  ): Promise<void> {
+    const now = this.clock()
+    const startCalls = session.calls
+    const usage = session.usage() ?? (await session.limits())
+    // The calls this run may make: the allocation less the reserve for the org's other
+    // integrations, less what the org has used in the rolling day.
+    const allowed = Math.floor(usage.max * (1 - this.config.reserveShare)) - usage.used
+    const budgetLeft = (): number => allowed - (session.calls - startCalls)
+    if (budgetLeft() <= 0) {
+      raiseSyncAlert(
+        this.db,
+        {
+          key: ALERT_BUDGET,
+          kind: 'sync_paused_budget',
+          severity: 'warning',
+          count: 1,
+          message: `Sync is paused: the org has used ${usage.used} of ${usage.max} API calls in the last 24 hours, and ${Math.round(this.config.reserveShare * 100)}% is kept for its other integrations. It resumes by itself as the rolling 24-hour window frees calls (checked every run); raise the allocation or lower --sync-reserve to resume sooner.`,
+        },
+        now,
+      )
+      throw new BudgetSpent(
+        `paused: API budget spent (${usage.used}/${usage.max}, reserve ${this.config.reserveShare})`,
+      )
+    }
+    resolveSyncAlert(this.db, ALERT_BUDGET, now)
+
+    // 1. Matching: every customer with something to write, and a batch of unmatched re-checks.
+    const limit = this.config.maxRecordsPerRun
+    const probe = (): boolean => true
+    const candidates = new Set<string>([
+      ...this.store.accountWork(limit, now, probe).map((w) => w.customerId),
+      ...this.store.visitWork(limit, now, probe).map((w) => w.customerId),
+    ])
+    const toLookUp = new Set([
+      ...this.matcher.stale(candidates, now),
+      ...this.matcher.dueForRecheck(this.config.unmatchedRecheck, now),
+    ])
+    await this.matcher.lookUp(session, [...toLookUp], now)
+    const matches = this.matcher.cached(candidates)
+    const isMatched = (customerId: string): boolean => Boolean(matches.get(customerId))
+
+    // 2. Work for this run, taken after matching so that newly matched customers come along.
+    const accounts = this.store.accountWork(limit, now, isMatched)
+    const visits = this.store.visitWork(limit, now, isMatched)
+    const removals = this.store.removalWork(limit, now)
+    const modes = new Set<string>()
+
+    // Each kind's cursor moves past its rows once every one of them has a stored outcome
+    // (written, failed, retrying, postponed or unmatched); a pause leaves that true, a bug does not.
+    const step = async (
+      kind: 'account' | 'visit' | 'visit_removal',
+      items: WorkItem<unknown>[],
+      write: () => Promise<void>,
+    ): Promise<void> => {
+      let recorded = false
+      try {
+        await write()
+        recorded = true
+      } catch (error) {
+        recorded = error instanceof BudgetSpent || error instanceof DailyLimit
+        throw error
+      } finally {
+        if (recorded) this.store.setCursor(kind, maxVersion(items))
+      }
+    }
+    try {
+      await step('account', accounts, () =>
+        this.writeKind(session, accounts, matches, budgetLeft, report, errors, modes),
+      )
+      await step('visit', visits, () =>
+        this.writeKind(session, visits, matches, budgetLeft, report, errors, modes),
+      )
+      await step('visit_removal', removals, () =>
+        this.removeVisits(session, removals, budgetLeft, report, errors),
+      )
+    } finally {
+      report.mode = modes.size === 0 ? null : [...modes].join('+')
+      this.refreshAlerts(now)
+    }
+    report.waiting = this.matcher.unmatchedCount()
+    if (report.failed > 0) report.outcome = 'partial'
+  }
+
+  /** Writes one kind of record, in collections of 200 or as one bulk job. */
+  private async writeKind(
+    session: SfSession,
+    items: WorkItem<RollupRecordSource>[] | WorkItem<VisitRecordSource>[],
+    matches: Map<string, string | null>,
+    budgetLeft: () => number,
+    report: SyncRunReport,
+    errors: unknown[],
+    modes: Set<string>,
+  ): Promise<void> {
+    const now = this.clock()
+    const ready: WorkItem<RollupRecordSource | VisitRecordSource>[] = []
+    this.store.transaction(() => {
+      for (const item of items) {
+        if (matches.get(item.customerId)) ready.push(item)
+        else this.store.markUnsynced(item, 'unmatched', 0, null, null, now)
+      }
+    })
+    if (ready.length === 0) return
+    const kind = ready[0]?.kind
+    const object = kind === 'account' ? 'Account' : 'Footfall_Visit__c'
+    const toRecord = (
+      item: WorkItem<RollupRecordSource | VisitRecordSource>,
+    ): Record<string, unknown> => {
+      const accountId = matches.get(item.customerId) ?? ''
+      return kind === 'account'
+        ? { Id: accountId, ...accountFields(item.row as RollupRecordSource, now) }
+        : visitFields(item.row as VisitRecordSource, accountId)
+    }
+    const count = (n: number): void => {
+      if (kind === 'account') report.accountsWritten += n
+      else report.visitsWritten += n
+    }
+
+    if (ready.length > this.config.bulkThreshold) {
+      modes.add('bulk')
+      // A bulk job costs a handful of calls whatever its size; it needs at least that many left.
+      if (budgetLeft() < 12) this.postpone(ready, 'budget')
+      else {
+        const keyField = kind === 'account' ? 'Id' : 'Visit_Key__c'
+        try {
+          const outcome = await session.bulk(
+            object,
+            kind === 'account' ? 'update' : 'upsert',
+            ready.map(toRecord),
+            keyField,
+            this.config.bulkPollIntervalMs,
+            this.config.bulkTimeoutMs,
+          )
+          count(this.apply(ready, outcome.results, report, errors))
+        } catch (error) {
+          this.failRequest(ready, error, report, errors)
+        }
+      }
+      return
+    }
+
+    modes.add('collections')
+    for (let i = 0; i < ready.length; i += COLLECTION_SIZE) {
+      const chunk = ready.slice(i, i + COLLECTION_SIZE)
+      if (budgetLeft() < 1) {
+        this.postpone(ready.slice(i), 'budget')
+        throw new BudgetSpent('paused: API budget for this run spent; the rest is written next run')
+      }
+      try {
+        const results = await session.collection(
+          object,
+          chunk.map(toRecord),
+          kind === 'visit' ? 'Visit_Key__c' : undefined,
+        )
+        count(
+          this.apply(
+            chunk,
+            results.map((r): RecordResult =>
+              r.success
+                ? { ok: true, id: r.id ?? null }
+                : {
+                    ok: false,
+                    error: {
+                      code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
+                      message: r.errors[0]?.message ?? 'no message',
+                      fields: r.errors[0]?.fields ?? [],
+                    },
+                  },
+            ),
+            report,
+            errors,
+          ),
+        )
+      } catch (error) {
+        this.failRequest(chunk, error, report, errors)
+        const info = errorInfo(error)
+        if (classifySfError(info.code, info.message).kind === 'daily_limit') {
+          this.postpone(ready.slice(i + COLLECTION_SIZE), 'daily limit')
+          throw new DailyLimit(`paused: the org's daily API limit is reached (${info.message})`)
+        }
+      }
+    }
+  }
+
+  /** Visits that stopped existing: delete the records Salesforce holds under their old keys. */
+  private async removeVisits(
+    session: SfSession,
+    items: WorkItem<RemovalRow>[],
+    budgetLeft: () => number,
+    report: SyncRunReport,
+    errors: unknown[],
+  ): Promise<void> {
+    const now = this.clock()
+    const held: { item: WorkItem<RemovalRow>; sfId: string }[] = []
+    this.store.transaction(() => {
+      for (const item of items) {
+        const sfId = this.store.visitSfId(item.key)
+        if (sfId) held.push({ item, sfId })
+        else this.store.markSynced(item, null, now) // never written: nothing to delete
+      }
+    })
+    for (let i = 0; i < held.length; i += COLLECTION_SIZE) {
+      const chunk = held.slice(i, i + COLLECTION_SIZE)
+      if (budgetLeft() < 1) {
+        this.postpone(
+          held.slice(i).map((h) => h.item),
+          'budget',
+        )
+        throw new BudgetSpent('paused: API budget for this run spent; the rest is written next run')
+      }
+      try {
+        const results = await session.deleteCollection(chunk.map((h) => h.sfId))
+        this.apply(
+          chunk.map((h) => h.item),
+          results.map((r): RecordResult => {
+            if (r.success || r.errors[0]?.statusCode === 'ENTITY_IS_DELETED')
+              return { ok: true, id: null }
+            return {
+              ok: false,
+              error: {
+                code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
+                message: r.errors[0]?.message ?? '',
+                fields: [],
+              },
+            }
+          }),
+          report,
+          errors,
+        )
+      } catch (error) {
+        this.failRequest(
+          chunk.map((h) => h.item),
+          error,
+          report,
+          errors,
+        )
+      }
+    }
+  }
+
+  /** Stores each record's outcome; returns how many were written. */
+  private apply(
+    items: WorkItem<unknown>[],
+    results: RecordResult[],
+    report: SyncRunReport,
+    errors: unknown[],
+  ): number {
+    const now = this.clock()
+    let written = 0
+    this.store.transaction(() => {
+      items.forEach((item, i) => {
+        const result = results[i] ?? {
+          ok: false,
+          error: { code: 'UNKNOWN_EXCEPTION', message: 'no result for this record', fields: [] },
+        }
+        if (result.ok) {
+          this.store.markSynced(item, result.id, now)
+          written += 1
+        } else {
+          this.recordFailure(item, result.error, report, errors, now)
+        }
+      })
+    })
+    return written
+  }
+
+  /** A whole request failed: each of its records takes the request's error. */
+  private failRequest(
+    items: WorkItem<unknown>[],
+    error: unknown,
+    report: SyncRunReport,
+    errors: unknown[],
+  ): void {
+    const info = errorInfo(error)
+    this.logger.warn(
+      `sync request for ${items.length} ${items[0]?.kind ?? ''} record(s) failed: ${info.code}: ${info.message}`,
+    )
+    const now = this.clock()
+    this.store.transaction(() => {
+      for (const item of items) this.recordFailure(item, info, report, errors, now)
+    })
+  }
+
+  private recordFailure(
+    item: WorkItem<unknown>,
+    error: SfErrorInfo,
+    report: SyncRunReport,
+    errors: unknown[],
+    now: number,
+  ): void {
+    const verdict = classifySfError(error.code, error.message)
+    // Attempts count the failures of this version; a newer version starts again at one.
+    const attempts =
+      (item.prior && item.prior.attempted_version === item.version ? item.prior.attempts : 0) + 1
+    if (verdict.retryable && attempts < verdict.maxAttempts) {
+      this.store.markUnsynced(
+        item,
+        'retrying',
+        attempts,
+        now + backoffDelayMs(attempts, this.config.backoff),
+        error,
+        now,
+      )
+    } else {
+      this.store.markUnsynced(item, 'failed', attempts, null, error, now)
+      report.failed += 1
+    }
+    if (errors.length < 50)
+      errors.push({
+        kind: item.kind,
+        key: item.key,
+        ...error,
+        retryable: verdict.retryable,
+        attempts,
+      })
+  }
+
+  /** Records not attempted this run (budget): they come back as retries, attempts unchanged. */
+  private postpone(items: WorkItem<unknown>[], why: string): void {
+    const now = this.clock()
+    this.store.transaction(() => {
+      for (const item of items) {
+        const attempts =
+          item.prior && item.prior.attempted_version === item.version ? item.prior.attempts : 0
+        this.store.markUnsynced(
+          item,
+          'retrying',
+          attempts,
+          now,
+          { code: 'POSTPONED', message: `not attempted: ${why}`, fields: [] },
+          now,
+        )
+      }
+    })
+  }
+
+  /** The grouped alerts: unmatched customers, and failed records by kind and error. */
+  private refreshAlerts(now: number): void {
+    const unmatched = this.matcher.unmatchedCount()
+    if (unmatched > 0) {
+      const sample = this.matcher.unmatchedSample(5)
+      raiseSyncAlert(
+        this.db,
+        {
+          key: ALERT_UNMATCHED,
+          kind: 'sync_unmatched_customers',
+          severity: 'warning',
+          count: unmatched,
+          message: `${unmatched} customer${unmatched === 1 ? ' has' : 's have'} no Salesforce Account with In_Store_Customer_Id__c set (for example ${sample.join(', ')}). Footfall never creates Accounts: create them, or put the customer id on the right Account; each is written automatically once its Account appears.`,
+        },
+        now,
+      )
+    } else resolveSyncAlert(this.db, ALERT_UNMATCHED, now)
+
+    const groups = this.db
+      .prepare(
+        `SELECT kind, error_code, count(*) AS n, min(key) AS example, min(error_message) AS message,
+                min(error_fields) AS fields
+         FROM sync_records WHERE state = 'failed' GROUP BY kind, error_code`,
+      )
+      .all() as {
+      kind: string
+      error_code: string
+      n: number
+      example: string
+      message: string
+      fields: string | null
+    }[]
+    const keep = new Set<string>()
+    for (const g of groups) {
+      const key = `${ALERT_FAILED_PREFIX}${g.kind}:${g.error_code}`
+      keep.add(key)
+      const verdict = classifySfError(g.error_code, g.message)
+      const what =
+        g.kind === 'account'
+          ? 'Account'
+          : g.kind === 'visit'
+            ? 'Footfall_Visit__c'
+            : 'visit deletion'
+      raiseSyncAlert(
+        this.db,
+        {
+          key,
+          kind: 'sync_record_failed',
+          severity: 'error',
+          count: g.n,
+          message: `Salesforce refused ${g.n} ${what} record${g.n === 1 ? '' : 's'} with ${g.error_code}: "${g.message}"${g.fields ? ` (field ${g.fields})` : ''}; for example ${g.kind === 'account' ? 'customer' : 'visit'} ${g.kind === 'visit' ? salesforceVisitKey(g.example) : g.example}. What to do: ${verdict.advice}. Then retry them from the console or with a resync.`,
+        },
+        now,
+      )
+    }
+    resolveSyncAlertsExcept(this.db, ALERT_FAILED_PREFIX, keep, now)
+  }
+}
+
+function maxVersion(items: WorkItem<unknown>[]): number {
+  return items.reduce((m, i) => Math.max(m, i.version), 0)
+}

@@ -1,0 +1,103 @@
+import { Connection } from 'jsforce'
+import { silentLogger } from '../../src/main/core/logger'
+import { SfSession } from '../../src/main/core/sync/sf-session'
+import type { SalesforceSettings, SyncConfig } from '../../src/main/core/sync/settings'
+import { SYNC_DEFAULTS } from '../../src/main/core/sync/settings'
+import { SyncEngine } from '../../src/main/core/sync/sync-engine'
+import { SF_EMULATOR_DEFAULTS, startSfEmulator } from '../../src/tools/sf-emulator'
+import type { SfEmulator, SfEmulatorOptions } from '../../src/tools/sf-emulator'
+import { postEvent } from '../helpers/core'
+import type { TestCore } from '../helpers/core'
+
+export function startOrg(options: SfEmulatorOptions = {}): Promise<SfEmulator> {
+  return startSfEmulator({ host: '127.0.0.1', port: 0, bulkProcessingDelayMs: 20, ...options })
+}
+
+export function settingsFor(org: SfEmulator): SalesforceSettings {
+  return {
+    loginUrl: org.loginUrl,
+    apiVersion: '62.0',
+    clientId: SF_EMULATOR_DEFAULTS.clientId,
+    clientSecret: SF_EMULATOR_DEFAULTS.clientSecret,
+    username: SF_EMULATOR_DEFAULTS.username,
+    password: SF_EMULATOR_DEFAULTS.password,
+    jwtPrivateKey: null,
+  }
+}
+
+/** A sync engine as the core builds it, with a login kept across runs. */
+export function engineFor(
+  core: TestCore,
+  org: SfEmulator,
+  config: Partial<SyncConfig> = {},
+): SyncEngine {
+  let session: Promise<SfSession> | null = null
+  return new SyncEngine(
+    core.db,
+    () => (session ??= SfSession.login(settingsFor(org))),
+    { ...SYNC_DEFAULTS, backoff: { baseMs: 1, capMs: 5 }, unmatchedRecheckAfterMs: 0, ...config },
+    silentLogger,
+  )
+}
+
+/** A plain jsforce connection for checking what the org holds. */
+export async function orgReader(org: SfEmulator): Promise<Connection> {
+  const conn = new Connection({
+    version: '62.0',
+    oauth2: {
+      loginUrl: org.loginUrl,
+      clientId: SF_EMULATOR_DEFAULTS.clientId,
+      clientSecret: SF_EMULATOR_DEFAULTS.clientSecret,
+    },
+  })
+  await conn.login(SF_EMULATOR_DEFAULTS.username, SF_EMULATOR_DEFAULTS.password)
+  return conn
+}
+
+/** One whole visit for a customer (the contract's sample sequence), with ids of its own. */
+export async function sendVisit(
+  core: TestCore,
+  customerId: string,
+  opts: { day?: number; store?: string; spend?: number } = {},
+): Promise<void> {
+  const day = String(opts.day ?? 21).padStart(2, '0')
+  const base = { customer_id: customerId, store_id: opts.store ?? 'S-017' }
+  const id = (n: number) => `${customerId}-d${day}-${n}`
+  const events = [
+    {
+      ...base,
+      id: id(1),
+      name: 'customer.entered.store',
+      timestamp: `2026-11-${day}T14:03:11.250Z`,
+    },
+    {
+      ...base,
+      id: id(2),
+      name: 'customer.checked.out',
+      timestamp: `2026-11-${day}T14:21:02.118Z`,
+      items: [
+        {
+          product_id: 'P-1',
+          name: 'Shoe',
+          brand: 'Northpeak',
+          quantity: 1,
+          unit_price: opts.spend ?? 129.99,
+          currency: 'USD',
+          promotions: [],
+        },
+      ],
+    },
+    {
+      ...base,
+      id: id(3),
+      name: 'customer.exited.store',
+      timestamp: `2026-11-${day}T14:24:30.000Z`,
+      time_elapsed: 1278.75,
+    },
+  ]
+  for (const e of events) {
+    const answer = await postEvent(core.eventsUrl, e)
+    if (answer.status !== 201 && answer.status !== 200)
+      throw new Error(`event refused: ${JSON.stringify(answer)}`)
+  }
+}

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SfEmulator } from '../../src/tools/sf-emulator'
+import { readSyncStats } from '../../src/main/core/sync/queries'
+import { startTestCore } from '../helpers/core'
+import type { TestCore } from '../helpers/core'
+import { engineFor, orgReader, sendVisit, startOrg } from './helpers'
+
+let org: SfEmulator | null = null
+let core: TestCore | null = null
+afterEach(async () => {
+  await core?.dispose()
+  await org?.close()
+  core = null
+  org = null
+})
+
+type Account = Record<string, unknown> & { In_Store_Customer_Id__c: string }
+
+describe('sync engine against the emulated org (real jsforce over HTTP)', () => {
+  it('writes each customer rollup to its Account and each visit once; unmatched customers wait', async () => {
+    org = await startOrg()
+    org.admin.seedAccounts({ customerIds: ['C-1', 'C-2'], unmatchedShare: 0 })
+    core = await startTestCore({ processIntervalMs: 0 })
+    await sendVisit(core, 'C-1', { day: 20 })
+    await sendVisit(core, 'C-1', { day: 21, spend: 10 })
+    await sendVisit(core, 'C-2')
+    await sendVisit(core, 'C-3') // no Account
+    await core.processNow()
+
+    const engine = engineFor(core, org)
+    const report = await engine.run('test')
+    expect(report).toMatchObject({
+      outcome: 'ok',
+      accountsWritten: 2,
+      visitsWritten: 3,
+      failed: 0,
+      waiting: 1,
+    })
+
+    const conn = await orgReader(org)
+    const accounts = (
+      await conn.query<Account>(
+        'SELECT In_Store_Customer_Id__c, Footfall_Visit_Count__c, Footfall_Total_Spend__c, Footfall_Top_Brands__c, Footfall_Avg_TIS_Minutes__c, Footfall_Last_Store__c FROM Account ORDER BY In_Store_Customer_Id__c',
+      )
+    ).records
+    expect(
+      accounts.map((a) => [
+        a.In_Store_Customer_Id__c,
+        a.Footfall_Visit_Count__c,
+        a.Footfall_Total_Spend__c,
+      ]),
+    ).toEqual([
+      ['C-1', 2, 139.99],
+      ['C-2', 1, 129.99],
+    ])
+    expect(accounts[0]).toMatchObject({
+      Footfall_Top_Brands__c: 'Northpeak',
+      Footfall_Avg_TIS_Minutes__c: 21.31,
+      Footfall_Last_Store__c: 'S-017',
+    })
+    const visits = (
+      await conn.query<Record<string, unknown>>(
+        'SELECT Visit_Key__c, Account__r.In_Store_Customer_Id__c, Spend__c, Status__c FROM Footfall_Visit__c ORDER BY Visit_Key__c',
+      )
+    ).records
+    expect(visits.map((v) => v.Visit_Key__c)).toEqual([
+      'C-1:C-1-d20-1',
+      'C-1:C-1-d21-1',
+      'C-2:C-2-d21-1',
+    ])
+    expect(readSyncStats(core.db)).toMatchObject({
+      accounts_synced: 2,
+      unmatched_customers: 1,
+      sync_failed: 0,
+    })
+
+    // Nothing changed: the next run writes nothing (and spends no write call).
+    const idle = await engine.run('test')
+    expect(idle).toMatchObject({ outcome: 'ok', accountsWritten: 0, visitsWritten: 0 })
+
+    // The missing Account appears: the waiting customer is written without any new event.
+    org.admin.seedAccounts({ customerIds: ['C-3'], unmatchedShare: 0 })
+    const later = await engine.run('test')
+    expect(later).toMatchObject({ accountsWritten: 1, visitsWritten: 1, waiting: 0 })
+    expect(readSyncStats(core.db)).toMatchObject({ accounts_synced: 3, unmatched_customers: 0 })
+  })
+})
