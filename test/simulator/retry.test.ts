@@ -10,7 +10,7 @@ import type { Received, RecordingListener } from './helpers'
  * the first customer it sees gets 500s, the second has its connections dropped, the third gets
  * no answer at all (a timeout). Everyone else is answered at once.
  */
-const FAIL_FOR_MS = 900
+const FAIL_FOR_MS = 1500
 
 describe('retries against a listener that fails some customers for a while', () => {
   const dir = tempDir('retry')
@@ -37,7 +37,7 @@ describe('retries against a listener that fails some customers for a while', () 
         events: 400,
         rate: 250,
         resendRate: 0,
-        timeoutMs: 250,
+        timeoutMs: 700,
         retryMinMs: 60,
         retryMaxMs: 300,
         manifestPath,
@@ -81,14 +81,18 @@ describe('retries against a listener that fails some customers for a while', () 
       expect(arrived).toEqual(planned)
       // and the manifest tells the same story: attempts and the failures seen
       const record = manifest.deliveries.find((d) => d.id === failed.id)!
-      expect(record.attempts).toBe(firstSuccess + 1)
-      expect(record.failures).toHaveLength(firstSuccess)
-      const firstFailure = record.failures[0]
-      if (victim.mode === 500) expect(firstFailure).toBe(500)
-      else if (victim.mode === 'stall') expect(firstFailure).toBe('timeout')
-      // a dropped connection shows as the socket's error code (ECONNRESET, 'socket hang up')
-      else expect(typeof firstFailure === 'string' && firstFailure !== 'timeout').toBe(true)
-      expect(record.status).toBe(201)
+      // (on a loaded machine the answer to the successful attempt may itself come too late: one
+      // more timeout and a retry answered duplicate, which is what the real sender would see)
+      expect(record.attempts).toBeGreaterThanOrEqual(firstSuccess + 1)
+      expect(record.failures).toHaveLength(record.attempts - 1)
+      for (const failure of record.failures.slice(0, firstSuccess)) {
+        if (victim.mode === 500) expect(failure).toBe(500)
+        else if (victim.mode === 'stall') expect(failure).toBe('timeout')
+        // a dropped connection shows as the socket's error code (ECONNRESET, 'socket hang up')
+        else expect(typeof failure === 'string' && failure !== 'timeout').toBe(true)
+      }
+      expect(record.outcome).toBe('acknowledged')
+      expect([200, 201]).toContain(record.status)
     }
   })
 

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
  * is read from the monotonic clock so that a wall-clock jump (NTP, sleep) does not skew a run.
  */
 export class SimClock {
-  private readonly realStart: number
+  private realStart: number
 
   constructor(
     readonly startMs: number,
@@ -14,6 +14,11 @@ export class SimClock {
   ) {
     if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`speed must be > 0, got ${speed}`)
     this.realStart = realNow()
+  }
+
+  /** Sets the simulated clock back to `startMs`, now: a run starts its clock when it starts sending. */
+  restart(): void {
+    this.realStart = this.realNow()
   }
 
   /** Real milliseconds since the clock started. */

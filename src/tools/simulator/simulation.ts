@@ -287,6 +287,7 @@ export class Simulation {
   }
 
   async run(): Promise<SimulationSummary> {
+    this.clock.restart()
     if (this.options.manifestPath) {
       this.manifest = openManifest(this.options.manifestPath)
       this.manifest.write({
@@ -304,6 +305,8 @@ export class Simulation {
         bad_rate: this.options.badRate,
         missing_store_rate: this.options.missingStoreRate,
         elapsed_format: this.options.elapsedFormat,
+        opening_hours: this.options.openingHours ?? this.options.speed > 1,
+        cold_start: this.options.coldStart === true,
         started_at: iso(Date.now()),
       })
     }
