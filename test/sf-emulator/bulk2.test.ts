@@ -124,13 +124,15 @@ describe('Bulk API 2.0 ingest through jsforce', () => {
       operation: 'upsert',
       externalIdFieldName: 'Visit_Key__c',
       input:
-        'Visit_Key__c,Account__r.In_Store_Customer_Id__c,Status__c,Spend__c\nB1:e1,B1,closed,19.99\nB9:e1,B9,open,\nB3:e1,B3,flying,\n',
+        'Visit_Key__c,Account__r.In_Store_Customer_Id__c,Status__c,Spend__c\nB1:e1,B1,closed,19.99\nB9:e1,B9,open,\nB3:e1,B3,flying,\nB2:e1,B2,open,\nb2:E1,B2,open,\n',
       pollInterval: 100,
     })
     expect(rows(res.successfulResults).map((r) => r.Visit_Key__c)).toEqual(['B1:e1'])
     expect(res.failedResults.map((r) => r.sf__Error.split(':')[0])).toEqual([
       'INVALID_FIELD',
       'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+      'DUPLICATE_VALUE',
+      'DUPLICATE_VALUE',
     ])
     const visit = await conn.query<{
       Spend__c: number | null

@@ -9,6 +9,7 @@ import type { Reply } from './http'
 import { makeId } from './ids'
 import type { FieldSpec, ObjectSchema, OrgSchema } from './schema'
 import type { Store } from './store'
+import { valueKey } from './store'
 
 type Operation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete'
 type State = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Aborted' | 'Failed'
@@ -357,6 +358,15 @@ export class Bulk2 {
       ? header.findIndex((c) => c.toLowerCase() === extField.name.toLowerCase())
       : -1
     const idIndex = header.findIndex((c) => c.toLowerCase() === 'id')
+    // An external id given twice in one job fails every row that carries it, as in a collection.
+    const extCounts = new Map<string, number>()
+    if (extField && extIndex >= 0) {
+      for (const row of data) {
+        const v = row[extIndex] ?? ''
+        if (v !== '')
+          extCounts.set(valueKey(extField, v), (extCounts.get(valueKey(extField, v)) ?? 0) + 1)
+      }
+    }
     // Rows are saved 200 at a time, as Salesforce chunks a job, yielding between chunks so
     // that polls are answered while a large job runs.
     const chunk = (start: number): void => {
@@ -384,7 +394,20 @@ export class Bulk2 {
           } else if (job.info.operation === 'insert') {
             outcome = dml.create(tx, object, input, 'csv')
           } else if (job.info.operation === 'upsert') {
-            outcome = dml.upsert(tx, object, extField!, row[extIndex] ?? '', input, 'csv')
+            const v = row[extIndex] ?? ''
+            outcome =
+              (extCounts.get(valueKey(extField!, v)) ?? 0) > 1
+                ? {
+                    ok: false,
+                    errors: [
+                      {
+                        statusCode: 'DUPLICATE_VALUE',
+                        message: `Duplicate external id specified: ${v}`,
+                        fields: [],
+                      },
+                    ],
+                  }
+                : dml.upsert(tx, object, extField!, v, input, 'csv')
           } else if (job.info.operation === 'update') {
             outcome = dml.update(tx, object, row[idIndex] ?? '', input, 'csv')
           } else {
