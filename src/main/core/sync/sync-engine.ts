@@ -6,7 +6,7 @@ import type { RollupRecordSource, VisitRecordSource } from './field-mapping'
 import { accountFields, salesforceVisitKey, visitFields } from './field-mapping'
 import { classifySfError } from './salesforce-errors'
 import { errorInfo } from './sf-session'
-import type { SfErrorInfo, SfSession } from './sf-session'
+import type { OrgUsage, SfErrorInfo, SfSession } from './sf-session'
 import type { SyncConfig } from './settings'
 import { raiseSyncAlert, resolveSyncAlert, resolveSyncAlertsExcept } from './sync-alerts'
 import { SyncStore } from './sync-store'
@@ -144,10 +144,15 @@ export class SyncEngine {
   ): Promise<void> {
     const now = this.clock()
     const startCalls = session.calls
-    const usage = session.usage() ?? (await session.limits())
     // The calls this run may make: the allocation less the reserve for the org's other
-    // integrations, less what the org has used in the rolling day.
-    const allowed = Math.floor(usage.max * (1 - this.config.reserveShare)) - usage.used
+    // integrations, less what the org has used in the rolling day. The last response's
+    // Sforce-Limit-Info is free; when it says the budget is spent, /limits has the fresh figure
+    // (the rolling window may have freed calls since).
+    const allowedBy = (u: OrgUsage): number =>
+      Math.floor(u.max * (1 - this.config.reserveShare)) - u.used
+    let usage = session.usage()
+    if (!usage || allowedBy(usage) <= 0) usage = await session.limits()
+    const allowed = allowedBy(usage)
     const budgetLeft = (): number => allowed - (session.calls - startCalls)
     if (budgetLeft() <= 0) {
       raiseSyncAlert(
