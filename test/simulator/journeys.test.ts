@@ -233,4 +233,21 @@ describe('journeys', () => {
     expect(perSecond).toBeGreaterThan(estimate / 2)
     expect(perSecond).toBeLessThan(estimate * 2)
   })
+
+  it('the same seed at another start makes new ids (a later run never collides with an earlier one)', () => {
+    const ids = (startMs: number): string[] => {
+      const timeline = new Timeline(world, {
+        seed: 11,
+        startMs,
+        visitsPerHour: 100,
+        openingHours: false,
+        currency: 'USD',
+      })
+      return Array.from({ length: 50 }, () => timeline.next()!.event.id)
+    }
+    const start = Date.parse(`${DAY}T10:00:00Z`)
+    expect(ids(start)).toEqual(ids(start))
+    const later = new Set(ids(start + 86_400_000))
+    expect(ids(start).filter((id) => later.has(id))).toEqual([])
+  })
 })

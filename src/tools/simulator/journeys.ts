@@ -300,7 +300,9 @@ export class Timeline {
     }
     this.traffic = derivePrng(options.seed, 'traffic')
     this.visitPrng = derivePrng(options.seed, 'visits')
-    this.ids = derivePrng(options.seed, 'ids')
+    // Ids depend on the start too: the same seed at another start makes other events, and they
+    // must not reuse the ids of an earlier run's (the store would drop them as duplicates).
+    this.ids = derivePrng(options.seed, `ids/${options.startMs}`)
     this.busyUntil = new Float64Array(world.customers.length).fill(-Infinity)
     let acc = 0
     this.cumulativeAffinity = world.customers.map((c) => (acc += c.affinity))
@@ -329,19 +331,6 @@ export class Timeline {
         this.pending.pop()
         return head.entry
       }
-      this.startVisit(this.nextArrival)
-      this.nextArrival = this.drawArrival(this.nextArrival)
-    }
-  }
-
-  /** Timestamp of the event `next()` would return (Infinity when over). */
-  peekTime(): number {
-    for (;;) {
-      const head = this.pending.peek()
-      if (head && head.entry.event.timestampMs <= this.nextArrival)
-        return head.entry.event.timestampMs
-      if (this.nextArrival >= this.arrivalsUntil)
-        return head ? head.entry.event.timestampMs : Infinity
       this.startVisit(this.nextArrival)
       this.nextArrival = this.drawArrival(this.nextArrival)
     }
