@@ -194,11 +194,7 @@ export class Dml {
   }
 
   /** A lookup set through the parent's external id: `Account__r: {In_Store_Customer_Id__c: 'C1'}`. */
-  private resolveRelationship(
-    object: ObjectSchema,
-    reference: FieldSpec,
-    raw: unknown,
-  ): string | null {
+  private resolveRelationship(reference: FieldSpec, raw: unknown): string | null {
     if (raw === null) return null
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw jsonParserError(
@@ -246,7 +242,6 @@ export class Dml {
         [reference.name],
       )
     }
-    void object
     return ids[0]!
   }
 
@@ -272,7 +267,7 @@ export class Dml {
       )
       if (relationship && (dot > 0 || (typeof value === 'object' && value !== null))) {
         const parentValue = dot > 0 ? { [key.slice(dot + 1)]: value } : value
-        values.set(relationship, this.resolveRelationship(object, relationship, parentValue))
+        values.set(relationship, this.resolveRelationship(relationship, parentValue))
         continue
       }
       const field = object.byLowerName.get(key.toLowerCase())

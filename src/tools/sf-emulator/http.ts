@@ -73,3 +73,12 @@ export function send(
   res.writeHead(reply.status, headers)
   res.end(payload)
 }
+
+/** Splits a URL path into decoded segments; a broken %-escape is a missing resource, not a crash. */
+export function pathSegments(path: string): string[] {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent)
+  } catch {
+    throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist')
+  }
+}

@@ -4,7 +4,7 @@ import { Dml } from './dml'
 import type { DmlHooks, SaveOutcome } from './dml'
 import { ApiError, NOT_FOUND_RESOURCE } from './errors'
 import type { RecordError } from './errors'
-import { asObject, json, noContent, parseJsonBody } from './http'
+import { asObject, json, noContent, parseJsonBody, pathSegments } from './http'
 import type { Reply } from './http'
 import { normalizeId } from './ids'
 import { describeField } from './schema'
@@ -61,7 +61,7 @@ export class RestApi {
   }
 
   async handle(req: RestRequest): Promise<Reply> {
-    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent)
+    const parts = pathSegments(req.path)
     const [head, ...rest] = parts
     const method = req.method
     if (head === undefined && method === 'GET') return json(200, this.resources(req.version))
@@ -240,7 +240,7 @@ export class RestApi {
         return json(200, { objectDescribe: this.objectSummary(object), recentItems: [] })
       if (method === 'POST') {
         const body = asObject(parseJsonBody(await req.body()), object.name)
-        return this.single(object, (tx) => dml.create(tx, object, body, 'json'), 201)
+        return this.single((tx) => dml.create(tx, object, body, 'json'), 201)
       }
       throw NOT_FOUND_RESOURCE()
     }
@@ -269,11 +269,11 @@ export class RestApi {
       if (method === 'PATCH') {
         if (!record) throw NOT_FOUND_RESOURCE()
         const body = asObject(parseJsonBody(await req.body()), object.name)
-        return this.single(object, (tx) => dml.update(tx, object, id, body, 'json'), 204)
+        return this.single((tx) => dml.update(tx, object, id, body, 'json'), 204)
       }
       if (method === 'DELETE') {
         if (!record) throw NOT_FOUND_RESOURCE()
-        return this.single(object, (tx) => dml.remove(tx, object, id), 204)
+        return this.single((tx) => dml.remove(tx, object, id), 204)
       }
       throw NOT_FOUND_RESOURCE()
     }
@@ -282,11 +282,7 @@ export class RestApi {
   }
 
   /** Runs one save in its own unit of work; a record error is a 400 with the error array. */
-  private single(
-    object: ObjectSchema,
-    run: (tx: UnitOfWork) => SaveOutcome,
-    okStatus: number,
-  ): Reply {
+  private single(run: (tx: UnitOfWork) => SaveOutcome, okStatus: number): Reply {
     const tx = this.store.begin()
     let outcome: SaveOutcome
     try {
@@ -307,7 +303,6 @@ export class RestApi {
       )
     }
     tx.commit()
-    void object
     if (okStatus === 204) return noContent()
     return json(okStatus, { id: outcome.id, success: true, errors: [] })
   }

@@ -7,7 +7,7 @@ import type { DmlHooks, ValidationRuleSpec } from './dml'
 import { ApiError, NOT_FOUND_RESOURCE, requestLimitExceeded, sessionInvalid } from './errors'
 import { Faults } from './faults'
 import type { ChosenFailure, FailureSpec, FaultsSnapshot } from './faults'
-import { json, parseJsonBody, readBody, send } from './http'
+import { json, parseJsonBody, pathSegments, readBody, send } from './http'
 import type { Reply } from './http'
 import { makeId } from './ids'
 import { inspectPage, inspectView } from './inspect'
@@ -221,7 +221,7 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen.error)
     const body = (): Promise<Buffer> => readBody(req)
     if (sub.startsWith('/jobs/ingest')) {
-      const parts = sub.split('/').filter(Boolean).slice(2).map(decodeURIComponent)
+      const parts = pathSegments(sub).slice(2)
       return bulk.handle(method, parts, body, version, session.userId, hooksFor(chosen))
     }
     return rest.handle({
