@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { simulateCommand } from '../../src/main/cli/simulate'
@@ -65,6 +65,32 @@ describe('footfall simulate', () => {
     expect(manifest.deliveries).toHaveLength(listener.received.length)
     expect(manifest.deliveries.filter((d) => d.kind === 'event')).toHaveLength(60)
     expect(manifest.summary).toMatchObject({ acknowledged: listener.received.length })
+  })
+
+  it('Ctrl-C stops taking new events, finishes what is queued and prints the summary', async () => {
+    const before = listener.received.length
+    const child = spawn(
+      process.execPath,
+      [BIN, 'simulate', '--target', listener.url, '--token', TOKEN, '--json', '--no-progress'],
+      { env: { PATH: process.env.PATH ?? '', FOOTFALL_SIMULATE_OPENING_HOURS: 'off' } },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    // wait until it is sending (the warm start sends the visits under way at once)
+    const deadline = Date.now() + 15_000
+    while (listener.received.length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(stderr).toContain('stopping: finishing what is queued')
+    expect(code).toBe(0)
+    const summary = JSON.parse(stdout) as { acknowledged: number; abandoned: number }
+    expect(summary.abandoned).toBe(0)
+    expect(summary.acknowledged).toBe(listener.received.length - before)
+    expect(summary.acknowledged).toBeGreaterThan(0)
   })
 
   it('stops with a clear message when the listener refuses the token', async () => {

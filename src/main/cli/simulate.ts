@@ -320,8 +320,14 @@ export function simulateCommand(): Command {
         )
       }
       const progress = opts.progress ? progressLine(() => simulation.progress()) : null
+      let signals = 0
       const onSignal = (): void => {
-        process.stderr.write('\nstopping: finishing what is queued (Ctrl-C again to give up)\n')
+        signals += 1
+        process.stderr.write(
+          signals === 1
+            ? '\nstopping: finishing what is queued (Ctrl-C again to give up)\n'
+            : '\ngiving up: what is unacknowledged is recorded as abandoned\n',
+        )
         simulation.stop()
       }
       process.on('SIGINT', onSignal)

@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream, openSync, readFileSync } from 'node:fs'
 import type { WriteStream } from 'node:fs'
 import type { BadKind } from './faults'
 import type { DeliveryKind } from './plan'
@@ -53,8 +53,9 @@ export interface ManifestWriter {
   close(): Promise<void>
 }
 
+/** Opens the file at once, so that a bad path fails before anything is sent, not after the run. */
 export function openManifest(path: string): ManifestWriter {
-  const out: WriteStream = createWriteStream(path, { flags: 'w' })
+  const out: WriteStream = createWriteStream(path, { fd: openSync(path, 'w') })
   let failure: Error | null = null
   out.on('error', (error) => {
     failure = error
