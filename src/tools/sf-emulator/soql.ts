@@ -506,13 +506,42 @@ function shape(
   return out
 }
 
+/**
+ * Records that can match, found through an external-id or unique index when the WHERE clause
+ * requires `field = 'x'` or `field IN (...)` on such a field (the sync engine's lookups); null
+ * means scan everything. The full condition is still applied afterwards.
+ */
+function candidates(query: CompiledQuery, store: Store): SfRecord[] | null {
+  const where = query.where
+  const conds = !where
+    ? []
+    : where.kind === 'cond'
+      ? [where]
+      : where.kind === 'and'
+        ? where.nodes
+        : []
+  for (const c of conds) {
+    if (c.kind !== 'cond' || c.path.hops.length > 0) continue
+    const field = c.path.field
+    if (!(field.externalId || field.unique) || (c.operator !== '=' && c.operator !== 'IN')) continue
+    if (!c.values.every((v) => typeof v === 'string')) continue
+    const ids = new Set(c.values.flatMap((v) => store.findBy(query.object, field, v)))
+    // Keep the natural order of a scan (creation order, which is id order: ids count up in
+    // base 62 with digits before letters) so that results do not depend on the index.
+    return [...ids]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((id) => store.get(query.object.name, id)!)
+  }
+  return null
+}
+
 /** Runs a compiled query: every matching record shaped as the REST API returns it. */
 export function runQuery(
   query: CompiledQuery,
   store: Store,
   version: string,
 ): { totalSize: number; records: Record<string, unknown>[] } {
-  let rows = store.all(query.object.name)
+  let rows = candidates(query, store) ?? store.all(query.object.name)
   if (query.where) rows = rows.filter((r) => matches(store, r, query.where!))
   if (query.orderBy.length > 0) {
     const keyed = rows.map((r) => ({
