@@ -240,3 +240,32 @@ describe('daily API request limit', () => {
     }
   })
 })
+
+describe('faults and session lifetime set when the org starts', () => {
+  it('sessions die after sessionTtlMs and jsforce logs in again; start-time failures and rules apply', async () => {
+    const org2 = await startOrg({
+      sessionTtlMs: 300,
+      failures: [{ error: 'UNKNOWN_EXCEPTION', count: 1, method: 'POST' }],
+      validationRules: [
+        { object: 'Account', field: 'Name', pattern: '^Blocked', message: 'No blocked names' },
+      ],
+    })
+    try {
+      const c = await loggedIn(org2)
+      const first = c.accessToken
+      expect((await rejection(c.sobject('Account').create({ Name: 'x' }))).errorCode).toBe(
+        'UNKNOWN_EXCEPTION',
+      )
+      const blocked = await c.sobject('Account').create([{ Name: 'Blocked one' }, { Name: 'Fine' }])
+      expect(blocked.map((r) => (r.success ? 'ok' : statusCode(r.errors[0])))).toEqual([
+        'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+        'ok',
+      ])
+      await new Promise((r) => setTimeout(r, 400))
+      expect((await c.query('SELECT COUNT() FROM Account')).totalSize).toBe(1)
+      expect(c.accessToken).not.toBe(first)
+    } finally {
+      await org2.close()
+    }
+  })
+})
