@@ -55,6 +55,10 @@ export class ApiUsage {
     this.store.db
       .prepare('INSERT OR REPLACE INTO api_usage (minute, count) VALUES (?, ?)')
       .run(minute, count)
+    if (minute % 60 === 0) {
+      // Once an hour is enough to keep the table to the window.
+      this.store.db.prepare('DELETE FROM api_usage WHERE minute <= ?').run(minute - WINDOW_MINUTES)
+    }
   }
 
   reset(): void {

@@ -179,6 +179,10 @@ export class Auth {
   private issue(username: string, app: ConnectedApp, withRefresh: boolean): TokenAnswer {
     const userId = this.userId(username)!
     const accessToken = makeSessionToken(this.options.orgId)
+    // Dead sessions are only dead weight in the file.
+    this.store.db
+      .prepare("DELETE FROM tokens WHERE kind = 'access' AND expires_ms <= ?")
+      .run(Date.now())
     this.store.db
       .prepare(
         'INSERT INTO tokens (token, kind, username, client_id, expires_ms) VALUES (?, ?, ?, ?, ?)',
