@@ -1,5 +1,6 @@
 import { expect } from 'vitest'
 import { Processor } from '../../src/main/core/processing/processor'
+import type { ProcessorOptions } from '../../src/main/core/processing/processor'
 import { closeWritable, openWritable } from '../../src/main/core/store/database'
 import type { WritableDB, ReadableDB } from '../../src/main/core/store/database'
 import { tempDir } from '../helpers/temp-dir'
@@ -136,10 +137,13 @@ export function derivedDump(db: AnyDB): Record<string, unknown[]> {
 }
 
 /**
- * The same stored events and quarantine, processed from scratch in one batch on a fresh store,
- * up to the live store's cursor.
+ * The same stored events and quarantine, processed from scratch on a fresh store (by default in
+ * one batch), up to the live store's cursor.
  */
-export function fromScratch(live: AnyDB): Record<string, unknown[]> {
+export function fromScratch(
+  live: AnyDB,
+  options: ProcessorOptions = { maxEventsPerBatch: 1_000_000 },
+): Record<string, unknown[]> {
   const { cursor_seq: cursor, quarantine_cursor: qCursor } = live
     .prepare('SELECT cursor_seq, quarantine_cursor FROM processing_state')
     .get() as { cursor_seq: number; quarantine_cursor: number }
@@ -150,7 +154,7 @@ export function fromScratch(live: AnyDB): Record<string, unknown[]> {
     fresh.prepare('INSERT INTO events SELECT * FROM src.events WHERE seq <= ?').run(cursor)
     fresh.prepare('INSERT INTO quarantine SELECT * FROM src.quarantine WHERE seq <= ?').run(qCursor)
     fresh.exec('DETACH DATABASE src')
-    drain(new Processor(fresh, { maxEventsPerBatch: 1_000_000 }))
+    drain(new Processor(fresh, options))
     return derivedDump(fresh)
   } finally {
     closeWritable(fresh)

@@ -42,6 +42,12 @@ export interface ProcessorOptions {
   maxEventsPerBatch?: number
   /** Most customers one rebuild batch (one transaction) recomputes. */
   maxCustomersPerBatch?: number
+  /**
+   * A backlog larger than this (and than a quarter of all events) is caught up customer by
+   * customer, like a rebuild, instead of in arrival order: a cold store or a long outage would
+   * otherwise recompute each customer once per batch its events are spread over.
+   */
+  catchUpAfterEvents?: number
   /** Wall clock, only for audit fields (never for the rules). */
   clock?: () => number
 }
@@ -108,8 +114,9 @@ const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
   'top_brands',
 ]
 
-const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s,
-  CASE WHEN name = 'customer.checked.out' THEN raw END AS raw`
+// No raw here: then the customer index covers the query (migration 0002), and only checkouts,
+// whose items live in the raw payload, cost a lookup of the row (rawOf).
+const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s`
 
 /**
  * Turns stored events into visits, rollups and alerts, one transaction per batch. Every read
@@ -121,6 +128,7 @@ export class Processor {
   readonly config: ProcessingConfig
   private readonly maxEvents: number
   private readonly maxCustomers: number
+  private readonly catchUpAfter: number
   private readonly clock: () => number
   private readonly alerts: AlertWriter
   private readonly s
@@ -133,6 +141,7 @@ export class Processor {
     this.config = options.config ?? PROCESSING_DEFAULTS
     this.maxEvents = options.maxEventsPerBatch ?? 2_000
     this.maxCustomers = options.maxCustomersPerBatch ?? 500
+    this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.clock = options.clock ?? Date.now
     this.alerts = new AlertWriter(db, this.clock)
     this.s = {
@@ -228,6 +237,7 @@ export class Processor {
                max(occurred_ms) AS lastMs
         FROM events WHERE has_offset = 0 AND seq <= ? GROUP BY store_id`),
       eventBySeq: db.prepare('SELECT id, customer_id FROM events WHERE seq = ?'),
+      rawOf: db.prepare('SELECT raw FROM events WHERE seq = ?'),
     }
   }
 
@@ -269,9 +279,7 @@ export class Processor {
           return { targetSeq: state.rebuild_target_seq, resumed: true }
         }
         const target = (this.s.maxSeq.get() as { seq: number | null }).seq ?? 0
-        state.rebuild_target_seq = target
-        state.rebuild_now_ms = (this.s.maxMsUpTo.get(target) as { ms: number | null }).ms
-        state.rebuild_after_customer = null
+        this.beginRebuild(state, target)
         this.s.saveState.run(state)
         return { targetSeq: target, resumed: false }
       })
@@ -281,6 +289,12 @@ export class Processor {
   // ---- incremental ------------------------------------------------------------------------
 
   private incremental(state: ProcessingState): BatchReport | null {
+    const maxSeq = (this.s.maxSeq.get() as { seq: number | null }).seq ?? 0
+    const backlog = maxSeq - state.cursor_seq
+    if (backlog > this.catchUpAfter && backlog * 4 > maxSeq) {
+      this.beginRebuild(state, maxSeq)
+      return this.rebuildBatch(state)
+    }
     const fresh = this.s.newEvents.all(state.cursor_seq, this.maxEvents) as NewEventRow[]
     const requeued = (this.s.requeued.all(this.maxCustomers) as { customer_id: string }[]).map(
       (r) => r.customer_id,
@@ -326,6 +340,12 @@ export class Processor {
   }
 
   // ---- rebuild ----------------------------------------------------------------------------
+
+  private beginRebuild(state: ProcessingState, target: number): void {
+    state.rebuild_target_seq = target
+    state.rebuild_now_ms = (this.s.maxMsUpTo.get(target) as { ms: number | null }).ms
+    state.rebuild_after_customer = null
+  }
 
   private rebuildBatch(state: ProcessingState): BatchReport {
     const target = state.rebuild_target_seq ?? 0
@@ -380,6 +400,12 @@ export class Processor {
     }
     for (const customerId of customers) {
       const events = this.s.customerEvents.all(customerId, cursor) as StoredEvent[]
+      for (const e of events) {
+        e.raw =
+          e.name === 'customer.checked.out'
+            ? ((this.s.rawOf.get(e.seq) as { raw: Buffer } | undefined)?.raw ?? null)
+            : null
+      }
       const result = processCustomer(customerId, events, nowMs, this.config)
       this.write(result, report)
       this.s.dequeue.run(customerId)

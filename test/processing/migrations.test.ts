@@ -20,7 +20,7 @@ describe('migration 0002 (processing)', () => {
       "INSERT INTO quarantine (received_ms, reason, raw) VALUES (5, 'body is empty', x'')",
     ).run()
 
-    expect(migrate(db)).toBe(2)
+    expect(migrate(db, MIGRATIONS, 2)).toBe(2)
     expect(schemaVersion(db)).toBe(2)
     expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 2 })
     expect(db.prepare('SELECT * FROM processing_state').get()).toMatchObject({
@@ -67,6 +67,27 @@ describe('migration 0002 (processing)', () => {
     expect(
       db.prepare("SELECT kind, state FROM alerts WHERE kind = 'quarantined_payload'").all(),
     ).toEqual([{ kind: 'quarantined_payload', state: 'open' }])
+    db.close()
+  })
+})
+
+describe('migration 0004 (covering index for processing)', () => {
+  it('replaces the customer index, keeps the events, and covers the processing read', () => {
+    const db = new Database(':memory:')
+    migrate(db, MIGRATIONS, 3)
+    db.prepare(
+      `INSERT INTO events (id, name, customer_id, occurred_at, occurred_ms, has_offset, received_ms, raw)
+       VALUES ('e-1', 'customer.shopping', 'C-1', 't', 1, 1, 0, x'00')`,
+    ).run()
+    expect(migrate(db, MIGRATIONS, 4)).toBe(4)
+    expect(db.prepare('SELECT id FROM events').all()).toEqual([{ id: 'e-1' }])
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT seq, id, name, customer_id, store_id, occurred_ms, has_offset,
+                time_elapsed_s FROM events WHERE customer_id = ? AND seq <= ? ORDER BY occurred_ms, seq`,
+      )
+      .all('C-1', 1) as { detail: string }[]
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX events_by_customer/)
     db.close()
   })
 })
