@@ -101,3 +101,17 @@ export async function sendVisit(
       throw new Error(`event refused: ${JSON.stringify(answer)}`)
   }
 }
+
+/** Every record of a query, following the pages. */
+export async function queryAll<T extends Record<string, unknown>>(
+  conn: Connection,
+  soql: string,
+): Promise<T[]> {
+  let page = await conn.query<T>(soql)
+  const records = [...page.records]
+  while (!page.done && page.nextRecordsUrl) {
+    page = await conn.queryMore<T>(page.nextRecordsUrl)
+    records.push(...page.records)
+  }
+  return records
+}

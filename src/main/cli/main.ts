@@ -3,6 +3,7 @@ import { ConfigError } from '../core/core'
 import { StoreError } from '../core/store/store-error'
 import { reprocessCommand } from './reprocess'
 import { serveCommand } from './serve'
+import { sfCheckCommand } from './sf-check'
 import { sfEmulatorCommand } from './sf-emulator'
 import { simulateCommand } from './simulate'
 import { statsCommand } from './stats'
@@ -18,6 +19,7 @@ const program = new Command('footfall')
   .addCommand(reprocessCommand())
   .addCommand(simulateCommand())
   .addCommand(sfEmulatorCommand())
+  .addCommand(sfCheckCommand())
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
 function fail(error: unknown): never {

@@ -2,6 +2,8 @@ import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { CORE_DEFAULTS, startCore } from '../core/core'
 import { lineLogger } from '../core/logger'
+import { addSalesforceOptions, salesforceSettings, syncConfig } from './salesforce-options'
+import type { SalesforceOptions } from './salesforce-options'
 import { envOption, parsePort, parsePositiveInt, readSecretFile } from './options'
 
 function parseSeconds(value: string): number {
@@ -12,7 +14,7 @@ function parseSeconds(value: string): number {
   return n
 }
 
-interface ServeOptions {
+interface ServeOptions extends SalesforceOptions {
   dataDir: string
   ingestHost: string
   ingestPort: number
@@ -25,7 +27,7 @@ interface ServeOptions {
 }
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const command = new Command('serve')
     .description(
       'run the headless core in the foreground: ingest listener, event store and processing',
     )
@@ -101,47 +103,51 @@ export function serveCommand(): Command {
         .argParser(parseSeconds)
         .default(CORE_DEFAULTS.processIntervalMs / 1000),
     )
-    .action(async (opts: ServeOptions) => {
-      const logger = lineLogger()
-      const token = opts.ingestTokenFile
-        ? readSecretFile(opts.ingestTokenFile)
-        : (opts.ingestToken ?? null)
-      const core = await startCore({
-        dataDir: opts.dataDir,
-        ingestHost: opts.ingestHost,
-        ingestPort: opts.ingestPort,
-        ingestToken: token,
-        maxBodyBytes: opts.maxBodyBytes,
-        bodyTimeoutMs: opts.bodyTimeoutMs,
-        commitMaxBatch: opts.commitMaxBatch,
-        processIntervalMs: Math.round(opts.processInterval * 1000),
-        logger,
-      })
-      if (token === null)
-        logger.warn('no ingest token set: accepting unauthenticated events on loopback only')
-      process.stdout.write(
-        `footfall ready: ingest ${core.ingestUrl}/events, data dir ${resolve(opts.dataDir)}\n`,
-      )
-      let signals = 0
-      const shutdown = (signal: string): void => {
-        signals += 1
-        if (signals > 1) {
-          logger.warn(`${signal} again: exiting without waiting`)
-          process.exit(1)
-        }
-        logger.info(`${signal}: stopping; finishing acknowledged events`)
-        core.stop().then(
-          () => {
-            logger.info('stopped cleanly')
-            process.exit(0)
-          },
-          (error: unknown) => {
-            logger.error(`stop failed: ${String(error)}`)
-            process.exit(1)
-          },
-        )
-      }
-      process.on('SIGINT', () => shutdown('SIGINT'))
-      process.on('SIGTERM', () => shutdown('SIGTERM'))
+
+  return addSalesforceOptions(command, true).action(async (opts: ServeOptions) => {
+    const logger = lineLogger()
+    const salesforce = salesforceSettings(opts)
+    const token = opts.ingestTokenFile
+      ? readSecretFile(opts.ingestTokenFile)
+      : (opts.ingestToken ?? null)
+    const core = await startCore({
+      dataDir: opts.dataDir,
+      ingestHost: opts.ingestHost,
+      ingestPort: opts.ingestPort,
+      ingestToken: token,
+      maxBodyBytes: opts.maxBodyBytes,
+      bodyTimeoutMs: opts.bodyTimeoutMs,
+      commitMaxBatch: opts.commitMaxBatch,
+      processIntervalMs: Math.round(opts.processInterval * 1000),
+      salesforce,
+      sync: syncConfig(opts),
+      logger,
     })
+    if (token === null)
+      logger.warn('no ingest token set: accepting unauthenticated events on loopback only')
+    process.stdout.write(
+      `footfall ready: ingest ${core.ingestUrl}/events, data dir ${resolve(opts.dataDir)}\n`,
+    )
+    let signals = 0
+    const shutdown = (signal: string): void => {
+      signals += 1
+      if (signals > 1) {
+        logger.warn(`${signal} again: exiting without waiting`)
+        process.exit(1)
+      }
+      logger.info(`${signal}: stopping; finishing acknowledged events`)
+      core.stop().then(
+        () => {
+          logger.info('stopped cleanly')
+          process.exit(0)
+        },
+        (error: unknown) => {
+          logger.error(`stop failed: ${String(error)}`)
+          process.exit(1)
+        },
+      )
+    }
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
+  })
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { openReadonly } from '../core/store/database'
 import { readStoreStats } from '../core/store/event-store'
 import { readProcessingStats } from '../core/processing/stats'
+import { readSyncStats } from '../core/sync/queries'
 import { envOption } from './options'
 
 export function statsCommand(): Command {
@@ -16,7 +17,7 @@ export function statsCommand(): Command {
     .action((opts: { dataDir: string; json?: boolean }) => {
       const db = openReadonly(opts.dataDir)
       try {
-        const stats = { ...readStoreStats(db), ...readProcessingStats(db) }
+        const stats = { ...readStoreStats(db), ...readProcessingStats(db), ...readSyncStats(db) }
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(stats)}\n`)
           return

@@ -10,6 +10,9 @@ import { Processor } from './processing/processor'
 import type { ProcessorOptions } from './processing/processor'
 import { ProcessingScheduler } from './processing/scheduler'
 import type { RunReport } from './processing/scheduler'
+import type { SalesforceSettings, SyncConfig } from './sync/settings'
+import { describeSettings, SYNC_DEFAULTS } from './sync/settings'
+import { SyncService } from './sync/sync-service'
 
 export interface CoreConfig {
   dataDir: string
@@ -25,6 +28,9 @@ export interface CoreConfig {
   processIntervalMs?: number
   /** Rules' settings and batch sizes of processing (defaults: PROCESSING.md). */
   processing?: ProcessorOptions
+  /** The org to sync to; null or absent: sync is off (ingest and processing still run). */
+  salesforce?: SalesforceSettings | null
+  sync?: Partial<SyncConfig>
 }
 
 export const CORE_DEFAULTS = {
@@ -43,6 +49,8 @@ export interface RunningCore {
   processor: Processor
   /** Runs processing now (or joins the next run if one is in progress) and reports it. */
   processNow(): Promise<RunReport>
+  /** The Salesforce sync, or null when no org is configured. */
+  sync: SyncService | null
   /** Stops accepting, finishes what was acknowledged, closes the database. Idempotent. */
   stop(): Promise<void>
 }
@@ -106,6 +114,17 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     throw error
   }
   scheduler.start()
+  const sync = config.salesforce
+    ? new SyncService(db, config.salesforce, { ...SYNC_DEFAULTS, ...config.sync }, config.logger)
+    : null
+  if (sync && config.salesforce) {
+    sync.start()
+    config.logger.info(`sync on: ${describeSettings(config.salesforce)}`)
+  } else {
+    config.logger.info(
+      'sync off: no Salesforce settings (--sf-login-url); ingest and processing run',
+    )
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const ingestUrl = `http://${host}:${address.port}`
   config.logger.info(`store ${databasePath(config.dataDir)}`)
@@ -117,11 +136,13 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     committer,
     processor,
     processNow: () => scheduler.runNow(),
+    sync,
     stop() {
       stopping ??= (async () => {
         await ingest.close()
         await committer.idle()
         // A run in progress ends after its current batch; the database must outlive it.
+        await sync?.stop()
         await scheduler.stop()
         await writer.close()
         closeWritable(db)

@@ -77,7 +77,8 @@ export function accountFields(
     Footfall_Avg_TIS_Minutes__c: rollup.avg_tis_minutes,
     Footfall_Total_Spend__c: amount(rollup.total_spend_cents),
     Footfall_Purchase_Visits__c: rollup.purchase_visits,
-    Footfall_Top_Brands__c: fitList(rollup.top_brands),
+    // Salesforce stores an empty text as null; sending null says the same thing plainly.
+    Footfall_Top_Brands__c: fitList(rollup.top_brands) || null,
     Footfall_Synced_At__c: new Date(syncedAtMs).toISOString(),
   }
 }
@@ -104,7 +105,7 @@ export function visitFields(visit: VisitRecordSource, accountId: string): Record
     Exited_At__c: iso(visit.exited_ms),
     Time_In_Store_Minutes__c: visit.tis_ms === null ? null : Math.round(visit.tis_ms / 600) / 100,
     Spend__c: amount(visit.spend_cents),
-    Brands__c: fitList(visit.brands),
+    Brands__c: fitList(visit.brands) || null,
     Items__c: fitItems(visit.items_json),
     Status__c: visit.status,
   }
