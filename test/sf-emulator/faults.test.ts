@@ -130,6 +130,16 @@ describe('injected failures surface as jsforce surfaces the real ones', () => {
       'REQUEST_LIMIT_EXCEEDED',
       'TotalRequests Limit exceeded.',
     ])
+    org.admin.addFailure({
+      error: 'REQUEST_LIMIT_EXCEEDED',
+      count: 1,
+      message: 'ConcurrentPerOrgLongTxn Limit exceeded.',
+    })
+    const concurrent = await rejection(conn.query('SELECT Id FROM Account'))
+    expect([concurrent.errorCode, concurrent.message]).toEqual([
+      'REQUEST_LIMIT_EXCEEDED',
+      'ConcurrentPerOrgLongTxn Limit exceeded.',
+    ])
   })
 
   it('a percentage of requests fails', async () => {

@@ -24,6 +24,11 @@ export interface FailureSpec {
   method?: string
   path?: string
   recordPercent?: number
+  /**
+   * The message instead of the usual one, e.g. `ConcurrentPerOrgLongTxn Limit exceeded.` for the
+   * concurrent kind of REQUEST_LIMIT_EXCEEDED, which a sync engine backs off from and retries.
+   */
+  message?: string
 }
 
 export interface FaultsSnapshot {
@@ -36,6 +41,7 @@ export interface FaultsSnapshot {
 export interface ChosenFailure {
   error: FaultError
   recordPercent: number
+  message?: string
 }
 
 export class Faults {
@@ -74,7 +80,11 @@ export class Faults {
       if (f.error === 'UNABLE_TO_LOCK_ROW' && !writes) continue
       if (f.percent !== undefined && this.random() * 100 >= f.percent) continue
       if (f.remaining !== null) f.remaining -= 1
-      return { error: f.error, recordPercent: f.recordPercent ?? 100 }
+      return {
+        error: f.error,
+        recordPercent: f.recordPercent ?? 100,
+        ...(f.message ? { message: f.message } : {}),
+      }
     }
     return null
   }

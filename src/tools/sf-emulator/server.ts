@@ -90,24 +90,20 @@ export interface SfEmulator {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-function failureReply(error: ChosenFailure['error']): Reply {
-  switch (error) {
+function failureReply(chosen: ChosenFailure): Reply {
+  const reply = (status: number, errorCode: string, message: string): Reply =>
+    json(status, [{ message: chosen.message ?? message, errorCode }])
+  switch (chosen.error) {
     case 'SERVER_UNAVAILABLE':
-      return json(503, [
-        {
-          message: 'Server temporarily unavailable. Try again later.',
-          errorCode: 'SERVER_UNAVAILABLE',
-        },
-      ])
+      return reply(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable. Try again later.')
     case 'UNKNOWN_EXCEPTION':
-      return json(500, [
-        {
-          message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${Math.floor(Math.random() * 1e9)}-${Math.floor(Math.random() * 1e5)} (${-Math.floor(Math.random() * 1e9)})`,
-          errorCode: 'UNKNOWN_EXCEPTION',
-        },
-      ])
+      return reply(
+        500,
+        'UNKNOWN_EXCEPTION',
+        `An unexpected error occurred. Please include this ErrorId if you contact support: ${Math.floor(Math.random() * 1e9)}-${Math.floor(Math.random() * 1e5)} (${-Math.floor(Math.random() * 1e9)})`,
+      )
     default:
-      return json(403, requestLimitExceeded().body())
+      return reply(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.')
   }
 }
 
@@ -218,7 +214,7 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
       (['POST', 'PATCH', 'DELETE'].includes(method) && /^\/(sobjects|composite)\//.test(sub)) ||
       (method === 'PATCH' && /^\/jobs\/ingest\/[^/]+$/.test(sub))
     const chosen = faults.choose(method, path, writes)
-    if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen.error)
+    if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen)
     const body = (): Promise<Buffer> => readBody(req)
     if (sub.startsWith('/jobs/ingest')) {
       const parts = pathSegments(sub).slice(2)
