@@ -140,7 +140,7 @@ export class Processor {
   ) {
     this.config = options.config ?? PROCESSING_DEFAULTS
     this.maxEvents = options.maxEventsPerBatch ?? 2_000
-    this.maxCustomers = options.maxCustomersPerBatch ?? 500
+    this.maxCustomers = options.maxCustomersPerBatch ?? 250
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.clock = options.clock ?? Date.now
     this.alerts = new AlertWriter(db, this.clock)
@@ -328,6 +328,13 @@ export class Processor {
       for (const r of leaving) customers.add(r.customer_id)
     }
 
+    if (customers.size > this.maxCustomers * 4) {
+      // "Now" jumped far (a day of stream at once, or a timestamp far ahead): so many customers
+      // changed that one transaction would hold the write lock too long. Catch up customer by
+      // customer instead, in short transactions, like a rebuild.
+      this.beginRebuild(state, maxSeq)
+      return this.rebuildBatch(state)
+    }
     const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
     report.events = fresh.length
     this.addStreamTallies(fresh)

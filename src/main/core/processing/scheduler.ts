@@ -5,6 +5,8 @@ import type { BatchReport, Processor } from './processor'
 
 export interface RunReport {
   batches: number
+  /** Batches that recomputed customer by customer (a rebuild, or a catch-up of a backlog). */
+  rebuildBatches: number
   events: number
   customers: number
   visitsChanged: number
@@ -86,6 +88,7 @@ export class ProcessingScheduler {
     const started = Date.now()
     const total: RunReport = {
       batches: 0,
+      rebuildBatches: 0,
       events: 0,
       customers: 0,
       visitsChanged: 0,
@@ -99,6 +102,7 @@ export class ProcessingScheduler {
         const batch: BatchReport | null = this.processor.runBatch()
         if (!batch) break
         total.batches += 1
+        if (batch.kind === 'rebuild') total.rebuildBatches += 1
         total.events += batch.events
         total.customers += batch.customers
         total.visitsChanged += batch.visitsChanged
