@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -77,5 +77,23 @@ describe('footfall sf-emulator', () => {
       first.child.kill('SIGINT')
       expect(await code).toBe(0)
     }
+  })
+
+  it('a broken --schema-file is one line and exit code 2', async () => {
+    const file = join(dir, 'schema.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        objects: {
+          Account: { label: 'A', labelPlural: 'As', keyPrefix: '0011', custom: false, fields: [] },
+        },
+      }),
+    )
+    const { child, ready } = start(['--port', '0', '--memory', '--schema-file', file])
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    expect(await exited(child)).toBe(2)
+    expect(stderr.trim()).toBe(`footfall: ${file}: Account: key prefix must be 3 characters`)
+    await ready.catch(() => undefined)
   })
 })

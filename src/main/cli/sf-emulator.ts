@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { SF_EMULATOR_DEFAULTS, startSfEmulator } from '../../tools/sf-emulator/index'
+import { SF_EMULATOR_DEFAULTS, compileSchema, startSfEmulator } from '../../tools/sf-emulator/index'
+import type { SchemaSpec } from '../../tools/sf-emulator/index'
 import { SIMULATION_DEFAULTS, customerIds } from '../../tools/simulator/index'
+import { ConfigError } from '../core/core'
 import { envOption, parsePort, parsePositiveInt } from './options'
 
 interface SfEmulatorCliOptions {
@@ -17,6 +19,7 @@ interface SfEmulatorCliOptions {
   jwtPublicKeyFile?: string
   refreshToken?: string
   schema: 'footfall' | 'base'
+  schemaFile?: string
   dailyApiLimit: number
   sessionTtlMinutes: number
   seedSimSeed?: number
@@ -39,12 +42,30 @@ function parseWhole(value: string): number {
   return n
 }
 
+/** A whole org schema as JSON (the shape of src/tools/sf-emulator/schema/base-org.json). */
+function readSchema(path: string): SchemaSpec {
+  try {
+    const spec = JSON.parse(readFileSync(path, 'utf8')) as SchemaSpec
+    compileSchema(spec)
+    return spec
+  } catch (error) {
+    // Not InvalidArgumentError: thrown from an action, that one exits silently (it is a
+    // CommanderError, which main.ts exits on without printing).
+    throw new ConfigError(`${path}: ${(error as Error).message}`)
+  }
+}
+
 /** Customer ids from a file: a JSON array, or one id a line. */
 function readCustomerIds(path: string): string[] {
   const text = readFileSync(path, 'utf8')
   if (text.trimStart().startsWith('[')) {
-    const parsed = JSON.parse(text) as unknown
-    if (!Array.isArray(parsed)) throw new InvalidArgumentError(`${path} is not a JSON array`)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new ConfigError(`${path}: ${(error as Error).message}`)
+    }
+    if (!Array.isArray(parsed)) throw new ConfigError(`${path} is not a JSON array`)
     return parsed.map(String)
   }
   return text
@@ -119,6 +140,13 @@ export function sfEmulatorCommand(): Command {
     )
     .addOption(
       envOption(
+        '--schema-file <json>',
+        'the org schema as JSON (objects, fields, types, lengths); overrides --schema',
+        env('SCHEMA_FILE'),
+      ),
+    )
+    .addOption(
+      envOption(
         '--daily-api-limit <n>',
         'API requests allowed per rolling 24 h',
         env('DAILY_API_LIMIT'),
@@ -188,7 +216,7 @@ export function sfEmulatorCommand(): Command {
               : {}),
           },
         ],
-        schema: opts.schema,
+        schema: opts.schemaFile ? readSchema(opts.schemaFile) : opts.schema,
         dailyApiLimit: opts.dailyApiLimit,
         sessionTtlMs: opts.sessionTtlMinutes * 60_000,
       })

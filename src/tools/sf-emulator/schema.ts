@@ -16,6 +16,21 @@ export type FieldType =
   | 'reference'
   | 'autonumber'
 
+const FIELD_TYPES: readonly FieldType[] = [
+  'id',
+  'string',
+  'phone',
+  'textarea',
+  'double',
+  'currency',
+  'datetime',
+  'date',
+  'boolean',
+  'picklist',
+  'reference',
+  'autonumber',
+]
+
 /** One field as the JSON schema files describe it; absent flags are false. */
 export interface FieldSpec {
   name: string
@@ -108,6 +123,9 @@ export function applySetup(schema: SchemaSpec, setup: SetupSpec): SchemaSpec {
 
 /** Checks a schema description and indexes it; a bad description is a programming error. */
 export function compileSchema(spec: SchemaSpec): OrgSchema {
+  if (!spec || typeof spec.objects !== 'object' || spec.objects === null) {
+    throw new Error('a schema needs an `objects` map of object name to description')
+  }
   const objects = new Map<string, ObjectSchema>()
   const byLowerName = new Map<string, ObjectSchema>()
   const byKeyPrefix = new Map<string, ObjectSchema>()
@@ -136,6 +154,9 @@ export function compileSchema(spec: SchemaSpec): OrgSchema {
       ...objectSpec.fields,
     ]) {
       if (fields.has(field.name)) throw new Error(`${name}.${field.name} is defined twice`)
+      if (!FIELD_TYPES.includes(field.type)) {
+        throw new Error(`${name}.${field.name}: unknown type ${String(field.type)}`)
+      }
       if (field.type === 'reference' && (!field.referenceTo || !field.relationshipName)) {
         throw new Error(`${name}.${field.name}: a reference needs referenceTo and relationshipName`)
       }
