@@ -232,6 +232,11 @@ export function sfEmulatorCommand(): Command {
       process.stdout.write(
         `footfall sf-emulator ready: login ${emulator.loginUrl} user ${opts.username} client ${opts.clientId}, inspect ${emulator.loginUrl}/, ${where}${seedNote}\n`,
       )
+      if (!['127.0.0.1', '::1', 'localhost'].includes(opts.host)) {
+        process.stderr.write(
+          `footfall sf-emulator: warning: ${opts.host} is not loopback; the /__admin endpoints (faults, seeding) have no authentication\n`,
+        )
+      }
       let stopping = false
       const shutdown = (signal: string): void => {
         if (stopping) process.exit(1)

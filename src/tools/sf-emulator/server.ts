@@ -210,8 +210,11 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     headers['sforce-limit-info'] = `api-usage=${usage.used()}/${usage.max}`
     const method = req.method ?? 'GET'
     const sub = m[2] ?? '/'
+    // Requests that save records; a POST to /composite/sobjects/{Object} only reads them.
     const writes =
-      (['POST', 'PATCH', 'DELETE'].includes(method) && /^\/(sobjects|composite)\//.test(sub)) ||
+      (['POST', 'PATCH', 'DELETE'].includes(method) &&
+        /^\/(sobjects|composite)\//.test(sub) &&
+        !(method === 'POST' && /^\/composite\/sobjects\/[^/]+$/.test(sub))) ||
       (method === 'PATCH' && /^\/jobs\/ingest\/[^/]+$/.test(sub))
     const chosen = faults.choose(method, path, writes)
     if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen)
