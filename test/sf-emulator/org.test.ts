@@ -128,6 +128,7 @@ describe('seeding and inspection', () => {
       const html = await page.text()
       expect(html).toContain('Footfall_Visit_Count__c')
       expect(html).toContain(`${matched}:e1`)
+      expect(html).toMatch(/API requests in the last 24 h: \d+ of 115000\./)
       const json = (await (await fetch(`${org.loginUrl}/__admin/inspect`)).json()) as {
         accounts: unknown[]
         visits: { Visit_Key__c: string }[]

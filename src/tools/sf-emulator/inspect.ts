@@ -58,8 +58,15 @@ function table(title: string, rows: Record<string, FieldValue>[]): string {
   return `<h2>${escape(title)} (${rows.length})</h2><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
+export interface InspectStatus {
+  apiUsed: number
+  apiMax: number
+  /** One line per active fault. */
+  faults: string[]
+}
+
 /** A read-only page; it loads no script and only shows what the org holds. */
-export function inspectPage(view: InspectView): string {
+export function inspectPage(view: InspectView, status: InspectStatus): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Footfall Salesforce emulator</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse;font-size:12px}
@@ -67,6 +74,8 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}t
 </head><body><h1>Footfall Salesforce emulator</h1>
 <p>Read-only view. JSON: <a href="/__admin/inspect">/__admin/inspect</a>.
 ${view.footfallFields.length === 0 ? 'This org has no Footfall fields yet (admin setup not done).' : ''}</p>
+<p>API requests in the last 24 h: ${status.apiUsed} of ${status.apiMax}.
+${status.faults.length === 0 ? 'No faults injected.' : `Faults: ${status.faults.map(escape).join('; ')}.`}</p>
 ${table('Accounts', view.accounts)}
 ${table('Footfall visits', view.visits)}
 </body></html>`

@@ -11,7 +11,7 @@ import { json, parseJsonBody, pathSegments, readBody, send } from './http'
 import type { Reply } from './http'
 import { makeId } from './ids'
 import { inspectPage, inspectView } from './inspect'
-import type { InspectView } from './inspect'
+import type { InspectStatus, InspectView } from './inspect'
 import { Auth } from './oauth'
 import type { ConnectedApp, EmulatorUser } from './oauth'
 import { RestApi } from './rest'
@@ -177,6 +177,22 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     registerRefreshToken: (token, username = users[0]!.username, clientId = apps[0]!.clientId) =>
       auth.registerRefreshToken(token, username, clientId),
     inspect: () => inspectView(schema, store),
+  }
+
+  const inspectStatus = (): InspectStatus => {
+    const f = faults.snapshot(refusingUntil)
+    return {
+      apiUsed: usage.used(),
+      apiMax: usage.max,
+      faults: [
+        ...f.failures.map(
+          (x) =>
+            `${x.error}${x.count !== undefined ? ` next ${x.count}` : ''}${x.percent !== undefined ? ` ${x.percent}%` : ''}${x.method ? ` ${x.method}` : ''}${x.path ? ` ${x.path}` : ''}`,
+        ),
+        ...(f.latencyMs > 0 ? [`latency ${f.latencyMs} ms`] : []),
+        ...f.validationRules.map((r) => `rule on ${r.object}.${r.field} /${r.pattern}/`),
+      ],
+    }
   }
 
   /** The failure an API request gets, and the per-record hooks its saves consult. */
@@ -345,7 +361,7 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
         ) {
           reply = {
             status: 200,
-            text: inspectPage(admin.inspect()),
+            text: inspectPage(admin.inspect(), inspectStatus()),
             contentType: 'text/html; charset=utf-8',
           }
         } else {
