@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { generateKeyPairSync, sign } from 'node:crypto'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +9,7 @@ import { Connection } from 'jsforce'
 import { afterAll, describe, expect, it } from 'vitest'
 import { VERSION } from './helpers'
 
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const dir = mkdtempSync(join(tmpdir(), 'sf-emulator-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -31,8 +33,21 @@ const exited = (child: ChildProcessWithoutNullStreams): Promise<number | null> =
 
 describe('footfall sf-emulator', () => {
   it('prints one ready line, serves jsforce with options from the environment, stops cleanly on SIGTERM', async () => {
+    const keyFile = join(dir, 'jwt.pem')
+    writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }))
     const { child, ready } = start(
-      ['--port', '0', '--data-dir', dir, '--seed-sim-seed', '7', '--seed-sim-customers', '40'],
+      [
+        '--port',
+        '0',
+        '--data-dir',
+        dir,
+        '--seed-sim-seed',
+        '7',
+        '--seed-sim-customers',
+        '40',
+        '--jwt-public-key-file',
+        keyFile,
+      ],
       {
         FOOTFALL_SF_EMULATOR_USERNAME: 'demo@shop.example',
         FOOTFALL_SF_EMULATOR_PASSWORD: 'secret-pw',
@@ -56,6 +71,25 @@ describe('footfall sf-emulator', () => {
     })
     await conn.login('demo@shop.example', 'secret-pw')
     expect((await conn.query('SELECT COUNT() FROM Account')).totalSize).toBe(seeded)
+
+    const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const claims = {
+      iss: 'cli-client',
+      sub: 'demo@shop.example',
+      aud: loginUrl,
+      exp: Math.floor(Date.now() / 1000) + 120,
+    }
+    const body = `${part({ alg: 'RS256' })}.${part(claims)}`
+    const assertion = `${body}.${sign('RSA-SHA256', Buffer.from(body), privateKey).toString('base64url')}`
+    const jwtConn = new Connection({
+      version: VERSION,
+      oauth2: { loginUrl, clientId: 'cli-client', clientSecret: 'cli-secret' },
+    })
+    await jwtConn.authorize({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion,
+    })
+    expect((await jwtConn.query('SELECT COUNT() FROM Account')).totalSize).toBe(seeded)
 
     const code = exited(child)
     child.kill('SIGTERM')
