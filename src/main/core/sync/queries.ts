@@ -42,10 +42,12 @@ export function readSyncStats(db: AnyDB, now = Date.now()): SyncStats {
     accounts_synced: one(
       "SELECT count(*) AS n FROM sync_records WHERE kind = 'account' AND synced_version > 0",
     ),
+    // Written by the coming runs without anyone acting; unmatched customers wait for a person
+    // (their Account) and are counted apart.
     sync_pending:
       changedRollups +
       changedVisits +
-      one("SELECT count(*) AS n FROM sync_records WHERE state IN ('retrying', 'unmatched')"),
+      one("SELECT count(*) AS n FROM sync_records WHERE state = 'retrying'"),
     sync_failed: one("SELECT count(*) AS n FROM sync_records WHERE state = 'failed'"),
     unmatched_customers: one(
       "SELECT count(DISTINCT customer_id) AS n FROM sync_records WHERE state = 'unmatched'",
