@@ -310,6 +310,16 @@ describe('single records through jsforce', () => {
     await conn.sobject('Account').destroy(res.id!)
     const gone = await rejection(conn.sobject('Account').retrieve(res.id!))
     expect(gone.errorCode).toBe('NOT_FOUND')
+    const two = await conn.sobject('Account').create([{ Name: 'Del 1' }, { Name: 'Del 2' }])
+    const deleted = await conn
+      .sobject('Account')
+      .destroy([two[0]!.id!, 'not-an-id', res.id!, two[1]!.id!])
+    expect(deleted.map((r) => (r.success ? 'ok' : statusCode(r.errors[0])))).toEqual([
+      'ok',
+      'MALFORMED_ID',
+      'ENTITY_IS_DELETED',
+      'ok',
+    ])
     const badId = await rejection(conn.sobject('Account').update({ Id: '001abc', Name: 'x' }))
     expect(badId.errorCode).toBe('NOT_FOUND')
   })

@@ -71,10 +71,6 @@ export class Dml {
     private readonly hooks: DmlHooks,
   ) {}
 
-  object(name: string): ObjectSchema | undefined {
-    return this.schema.byLowerName.get(name.toLowerCase())
-  }
-
   /** Turns one input value into the stored form, or fails as Salesforce does for its type. */
   private coerce(field: FieldSpec, raw: unknown, source: Source): FieldValue {
     const typeError = (): never => {

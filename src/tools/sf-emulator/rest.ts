@@ -381,7 +381,15 @@ export class RestApi {
       this.checkCount(ids.length)
       const allOrNone = req.query.get('allOrNone') === 'true'
       return this.batch(ids, allOrNone, false, (tx, id) => {
-        const found = normalizeId(id) ? this.store.getAny(normalizeId(id)!) : undefined
+        const full = normalizeId(id)
+        if (!full) {
+          return {
+            ok: false,
+            id,
+            errors: [{ statusCode: 'MALFORMED_ID', message: `malformed id ${id}`, fields: [] }],
+          }
+        }
+        const found = this.store.getAny(full)
         if (!found)
           return {
             ok: false,
