@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../core/core'
 import { StoreError } from '../core/store/store-error'
+import { alertsCommand, dismissCommand, replayCommand, retryCommand } from './processing'
 import { reprocessCommand } from './reprocess'
 import { serveCommand } from './serve'
 import { sfCheckCommand } from './sf-check'
@@ -17,6 +18,10 @@ const program = new Command('footfall')
   .addCommand(serveCommand())
   .addCommand(statsCommand())
   .addCommand(reprocessCommand())
+  .addCommand(alertsCommand())
+  .addCommand(retryCommand())
+  .addCommand(replayCommand())
+  .addCommand(dismissCommand())
   .addCommand(simulateCommand())
   .addCommand(sfEmulatorCommand())
   .addCommand(sfCheckCommand())

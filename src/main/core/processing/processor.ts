@@ -624,7 +624,7 @@ function quarantineAlert(q: QuarantineRow): DerivedAlert {
     visit_key: null,
     event_id: q.event_id,
     store_id: null,
-    message: `A payload received at ${iso(q.received_ms)} was quarantined (#${q.seq}): ${q.reason}. Nothing of it was processed. Correct the JSON and replay it; the original bytes are kept.`,
+    message: `A payload received at ${iso(q.received_ms)} was quarantined (#${q.seq}): ${q.reason}. Nothing of it was processed. Correct the JSON and replay it (\`footfall replay --quarantine ${q.seq} --file corrected.json\`); the original bytes are kept.`,
     first_seen_ms: q.received_ms,
     last_seen_ms: q.received_ms,
     count: 1,

@@ -581,7 +581,7 @@ function failureAlert(f: FailureRow, events: readonly StoredEvent[]): DerivedAle
     visit_key: null,
     event_id: f.event_id,
     store_id: ev ? ev.store_id : null,
-    message: `Event ${f.event_id} (seq ${f.event_seq}) of customer ${f.customer_id} could not be processed (${f.code}): ${f.error}. The customer's other events were processed without it. Fix the stored payload (or upgrade Footfall if this is a bug), then retry this failure.`,
+    message: `Event ${f.event_id} (seq ${f.event_seq}) of customer ${f.customer_id} could not be processed (${f.code}): ${f.error}. The customer's other events were processed without it. Fix the stored payload (or upgrade Footfall if this is a bug), then retry it: \`footfall retry --event-seq ${f.event_seq}\`.`,
     first_seen_ms: at,
     last_seen_ms: at,
     count: 1,
