@@ -151,6 +151,24 @@ describe('injected failures surface as jsforce surfaces the real ones', () => {
     expect((await upsertTwo()).every((r) => r.success)).toBe(true)
   })
 
+  it('the token endpoint fails only for failures that name it', async () => {
+    org.admin.addFailure({ error: 'SERVER_UNAVAILABLE', count: 1, path: '/services/oauth2/token' })
+    const down = await rejection(loggedIn(org))
+    expect(down.name).toBe('ERROR_HTTP_503')
+    org.admin.addFailure({
+      error: 'REQUEST_LIMIT_EXCEEDED',
+      count: 1,
+      path: '/services/oauth2/token',
+    })
+    const rate = await rejection(loggedIn(org))
+    expect([rate.name, rate.message]).toEqual(['invalid_grant', 'login rate exceeded'])
+    org.admin.addFailure({ error: 'UNKNOWN_EXCEPTION', count: 1 })
+    const c = await loggedIn(org)
+    expect((await rejection(c.sobject('Account').create({ Name: 'x' }))).errorCode).toBe(
+      'UNKNOWN_EXCEPTION',
+    )
+  })
+
   it('latency delays every answer', async () => {
     org.admin.setLatency(300)
     const started = Date.now()

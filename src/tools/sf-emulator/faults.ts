@@ -14,7 +14,8 @@ export const FAULT_ERRORS: readonly FaultError[] = [
 /**
  * Fail some requests: the next `count`, or `percent` of them at random (or both: the next `count`
  * requests, each with probability `percent`). `method` and `path` (a substring of the URL path)
- * narrow which requests it applies to. UNABLE_TO_LOCK_ROW only hits requests that write records,
+ * narrow which requests it applies to; the token endpoint fails only when `path` names it
+ * (`/services/oauth2/token`). UNABLE_TO_LOCK_ROW only hits requests that write records,
  * and fails `recordPercent` of their records (all by default), each with its own error.
  */
 export interface FailureSpec {
@@ -72,9 +73,17 @@ export class Faults {
    * The failure this request gets, if any; a chosen `count` failure is used up. `writes` says
    * whether the request saves records (only those can fail a row lock).
    */
-  choose(method: string, path: string, writes: boolean): ChosenFailure | null {
+  choose(
+    method: string,
+    path: string,
+    writes: boolean,
+    onlyNamedPath = false,
+  ): ChosenFailure | null {
     for (const f of this.failures) {
       if (f.remaining !== null && f.remaining <= 0) continue
+      // The token endpoint fails only for failures that name it, so that a plain "fail the next
+      // request" never stops jsforce from logging in again.
+      if (onlyNamedPath && !f.path) continue
       if (f.method && f.method.toUpperCase() !== method.toUpperCase()) continue
       if (f.path && !path.includes(f.path)) continue
       if (f.error === 'UNABLE_TO_LOCK_ROW' && !writes) continue

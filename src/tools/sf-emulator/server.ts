@@ -107,6 +107,26 @@ function failureReply(chosen: ChosenFailure): Reply {
   }
 }
 
+/**
+ * A failing login: Salesforce's login servers answer an outage with an HTML page (jsforce then
+ * names the error `ERROR_HTTP_<status>`) and too many logins with `login rate exceeded`.
+ */
+function tokenFailureReply(chosen: ChosenFailure): Reply {
+  if (chosen.error === 'REQUEST_LIMIT_EXCEEDED') {
+    return json(400, {
+      error: 'invalid_grant',
+      error_description: chosen.message ?? 'login rate exceeded',
+    })
+  }
+  const status = chosen.error === 'SERVER_UNAVAILABLE' ? 503 : 500
+  const title = status === 503 ? 'Service Unavailable' : 'Internal Server Error'
+  return {
+    status,
+    text: `<html><head><title>${title}</title></head><body><h1>${chosen.message ?? title}</h1></body></html>`,
+    contentType: 'text/html',
+  }
+}
+
 function schemaSpec(option: SfEmulatorOptions['schema']): SchemaSpec {
   if (option === undefined || option === 'footfall') return footfallOrgSchema()
   if (option === 'base') return baseOrgSchema()
@@ -336,7 +356,13 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
         reply = await handleAdmin(req, url, res)
       } else {
         if (faults.latencyMs > 0) await sleep(faults.latencyMs)
-        if (url.pathname === '/services/oauth2/token' && req.method === 'POST') {
+        const tokenFault =
+          url.pathname === '/services/oauth2/token' && req.method === 'POST'
+            ? faults.choose('POST', url.pathname, false, true)
+            : null
+        if (tokenFault) {
+          reply = tokenFailureReply(tokenFault)
+        } else if (url.pathname === '/services/oauth2/token' && req.method === 'POST') {
           const answer = auth.token(new URLSearchParams((await readBody(req)).toString('utf8')))
           reply = {
             status: answer.status,
