@@ -46,10 +46,17 @@ function startEmulator(): Promise<string> {
   })
 }
 
-const stats = async (): Promise<Record<string, number>> =>
-  JSON.parse(
-    (await runFootfallToEnd(['stats', '--data-dir', dir.path, '--json'])).stdout,
-  ) as Record<string, number>
+interface Stats {
+  events: number
+  accounts_synced: number
+  sync_pending: number
+  sync_failed: number
+  unmatched_customers: number
+  api_calls_today: number
+  processed_through: { seq: number }
+}
+const stats = async (): Promise<Stats> =>
+  JSON.parse((await runFootfallToEnd(['stats', '--data-dir', dir.path, '--json'])).stdout) as Stats
 
 describe('the demo: emulator, serve with sync, simulate', () => {
   it('ends with Accounts synced, unmatched customers counted, nothing failed', async () => {

@@ -6,6 +6,7 @@ import { reprocessCommand } from './reprocess'
 import { serveCommand } from './serve'
 import { sfCheckCommand } from './sf-check'
 import { sfEmulatorCommand } from './sf-emulator'
+import { sfMetadataCommand } from './sf-metadata'
 import { simulateCommand } from './simulate'
 import { statsCommand } from './stats'
 
@@ -25,6 +26,7 @@ const program = new Command('footfall')
   .addCommand(simulateCommand())
   .addCommand(sfEmulatorCommand())
   .addCommand(sfCheckCommand())
+  .addCommand(sfMetadataCommand())
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
 function fail(error: unknown): never {

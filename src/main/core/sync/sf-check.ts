@@ -1,6 +1,7 @@
 import { classifySfError } from './salesforce-errors'
 import { ACCOUNT_FIELDS, CUSTOMER_ID_FIELD, VISIT_FIELDS, VISIT_OBJECT } from './salesforce-schema'
 import type { RequiredField } from './salesforce-schema'
+import { isExternalId, setupText } from './salesforce-schema'
 import { errorInfo, SfSession } from './sf-session'
 import type { SalesforceSettings } from './settings'
 
@@ -21,21 +22,22 @@ function checkFields(
 ): string[] {
   if (!described) {
     return [
-      `create the custom object ${object} (child of Account), with: ${required.map((f) => `${f.name} ${f.setup}`).join('; ')}`,
+      `create the custom object ${object} (child of Account), with: ${required.map((f) => `${f.name} ${setupText(f.shape)}`).join('; ')}`,
     ]
   }
   const byName = new Map(described.map((f) => [f.name, f]))
   const out: string[] = []
   for (const field of required) {
     const found = byName.get(field.name)
-    if (!found) out.push(`add ${object}.${field.name}: ${field.setup} (label "${field.label}")`)
-    else if (field.externalId && !found.externalId)
+    if (!found)
+      out.push(`add ${object}.${field.name}: ${setupText(field.shape)} (label "${field.label}")`)
+    else if (isExternalId(field) && !found.externalId)
       out.push(`mark ${object}.${field.name} as External ID (and Unique)`)
-    else if (!field.externalId && !found.updateable) {
+    else if (!isExternalId(field) && !found.updateable) {
       out.push(
         `make ${object}.${field.name} editable for the integration user (field-level security)`,
       )
-    } else if (field.externalId && object === VISIT_OBJECT && !found.createable) {
+    } else if (isExternalId(field) && object === VISIT_OBJECT && !found.createable) {
       out.push(
         `make ${object}.${field.name} editable for the integration user (field-level security)`,
       )
