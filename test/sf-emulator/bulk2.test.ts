@@ -181,3 +181,30 @@ describe('Bulk API 2.0 ingest through jsforce', () => {
     expect(badJob.errorCode).toBe('INVALIDJOB')
   })
 })
+
+describe('Bulk API 2.0 query through jsforce', () => {
+  it('bulk2.query returns every matching row, parent fields as dotted columns, in pages', async () => {
+    const stream = await conn.bulk2.query(
+      "SELECT Id, Name, In_Store_Customer_Id__c FROM Account WHERE Name LIKE 'Bulk %' ORDER BY In_Store_Customer_Id__c",
+      { pollInterval: 100 },
+    )
+    const seen: Record<string, string>[] = []
+    for await (const record of stream) seen.push(record as Record<string, string>)
+    expect(seen).toHaveLength(2500)
+    expect(seen[0]).toMatchObject({ Name: 'Bulk 0', In_Store_Customer_Id__c: 'BULK0' })
+    expect(seen[0]!.Id).toMatch(/^001\w{15}$/)
+
+    const visits = await conn.bulk2.query(
+      "SELECT Visit_Key__c, Account__r.In_Store_Customer_Id__c, Spend__c FROM Footfall_Visit__c WHERE Visit_Key__c = 'B1:e1'",
+      { pollInterval: 100 },
+    )
+    const rows: Record<string, string>[] = []
+    for await (const record of visits) rows.push(record as Record<string, string>)
+    expect(rows).toEqual([
+      { Visit_Key__c: 'B1:e1', 'Account__r.In_Store_Customer_Id__c': 'B1', Spend__c: '' },
+    ])
+
+    const bad = await rejection(conn.bulk2.query('SELECT Nope__c FROM Account'))
+    expect(bad.errorCode).toBe('INVALID_FIELD')
+  })
+})

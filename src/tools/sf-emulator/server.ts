@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiUsage } from './api-usage'
 import { Bulk2 } from './bulk2'
+import { Bulk2Query } from './bulk2-query'
 import type { DmlHooks, ValidationRuleSpec } from './dml'
 import { ApiError, NOT_FOUND_RESOURCE, requestLimitExceeded, sessionInvalid } from './errors'
 import { Faults } from './faults'
@@ -165,6 +166,11 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
   const bulk = new Bulk2(schema, store, {
     processingDelayMs: options.bulkProcessingDelayMs ?? SF_EMULATOR_DEFAULTS.bulkProcessingDelayMs,
   })
+  const bulkQuery = new Bulk2Query(
+    schema,
+    store,
+    options.bulkProcessingDelayMs ?? SF_EMULATOR_DEFAULTS.bulkProcessingDelayMs,
+  )
   if (options.seed) seedAccounts(schema, store, options.seed)
 
   let port = options.port ?? 0
@@ -255,6 +261,10 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     const chosen = faults.choose(method, path, writes)
     if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen)
     const body = (): Promise<Buffer> => readBody(req)
+    if (sub === '/jobs/query' || sub.startsWith('/jobs/query/')) {
+      const parts = pathSegments(sub).slice(2)
+      return bulkQuery.handle(method, parts, url.searchParams, body, version, session.userId)
+    }
     if (sub.startsWith('/jobs/ingest')) {
       const parts = pathSegments(sub).slice(2)
       return bulk.handle(method, parts, body, version, session.userId, hooksFor(chosen))
@@ -497,6 +507,7 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
       closed = true
       if (refuseTimer) clearTimeout(refuseTimer)
       bulk.close()
+      bulkQuery.close()
       if (server.listening) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
