@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SfEmulator } from '../../src/tools/sf-emulator'
 import { readSyncStats } from '../../src/main/core/sync/queries'
+import { markEverythingForResync } from '../../src/main/core/sync/sync-service'
 import { startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
 import { engineFor, orgReader, sendVisit, startOrg } from './helpers'
@@ -83,5 +84,19 @@ describe('sync engine against the emulated org (real jsforce over HTTP)', () => 
     const later = await engine.run('test')
     expect(later).toMatchObject({ accountsWritten: 1, visitsWritten: 1, waiting: 0 })
     expect(readSyncStats(core.db)).toMatchObject({ accounts_synced: 3, unmatched_customers: 0 })
+
+    // Resync everything (a backfill): every record is rewritten, and still exists once.
+    markEverythingForResync(core.db)
+    const backfill = await engine.run('backfill')
+    expect(backfill).toMatchObject({ accountsWritten: 3, visitsWritten: 4, failed: 0 })
+    const after = await conn.query<{ Visit_Key__c: string }>(
+      'SELECT Visit_Key__c FROM Footfall_Visit__c',
+    )
+    expect(after.records.map((v) => v.Visit_Key__c).sort()).toEqual([
+      'C-1:C-1-d20-1',
+      'C-1:C-1-d21-1',
+      'C-2:C-2-d21-1',
+      'C-3:C-3-d21-1',
+    ])
   })
 })

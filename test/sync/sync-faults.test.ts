@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { SfEmulator } from '../../src/tools/sf-emulator'
 import { readSyncStats } from '../../src/main/core/sync/queries'
 import { checkSalesforceSetup } from '../../src/main/core/sync/sf-check'
-import { retrySyncRecords } from '../../src/main/core/sync/sync-service'
+import { runFootfallToEnd } from '../helpers/serve-process'
 import { startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
 import { engineFor, orgReader, sendVisit, settingsFor, startOrg } from './helpers'
@@ -165,7 +165,15 @@ describe('sync faults', () => {
     // Not retried by itself: a person must act. Once they have, a retry writes it.
     expect((await engine.run('test')).visitsWritten).toBe(0)
     org.admin.clearFaults()
-    expect(retrySyncRecords(core.db, { errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION' })).toBe(1)
+    // The retry comes from another process, as a person would run it beside `serve`.
+    const retry = await runFootfallToEnd([
+      'sync-retry',
+      '--data-dir',
+      core.dataDir,
+      '--error-code',
+      'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+    ])
+    expect(retry.stdout).toContain('1 record(s) due again')
     expect((await engine.run('test')).visitsWritten).toBe(1)
     expect(await orgState(org)).toEqual(ALL_SYNCED)
     expect(alert(core, 'sync:failed:visit:FIELD_CUSTOM_VALIDATION_EXCEPTION')?.state).toBe(

@@ -9,6 +9,7 @@ import { sfEmulatorCommand } from './sf-emulator'
 import { sfMetadataCommand } from './sf-metadata'
 import { simulateCommand } from './simulate'
 import { statsCommand } from './stats'
+import { syncRetryCommand } from './sync-retry'
 
 const program = new Command('footfall')
   .description(
@@ -27,6 +28,7 @@ const program = new Command('footfall')
   .addCommand(sfEmulatorCommand())
   .addCommand(sfCheckCommand())
   .addCommand(sfMetadataCommand())
+  .addCommand(syncRetryCommand())
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
 function fail(error: unknown): never {

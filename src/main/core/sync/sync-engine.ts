@@ -61,19 +61,6 @@ export class SyncEngine {
     this.matcher = new AccountMatcher(db, config.matchTtlMs, config.unmatchedRecheckAfterMs)
   }
 
-  /** Forgets what Salesforce was sent and every match: the next runs rewrite everything. */
-  resyncEverything(): void {
-    this.store.transaction(() => {
-      this.store.resetCursors()
-      this.matcher.forgetAll()
-      this.db
-        .prepare(
-          "UPDATE sync_records SET synced_version = 0, state = 'retrying', attempts = 0, next_attempt_ms = 0",
-        )
-        .run()
-    })
-  }
-
   async run(trigger: string): Promise<SyncRunReport> {
     const started = this.clock()
     const runId = this.store.startRun(trigger, started)

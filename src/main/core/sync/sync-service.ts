@@ -69,7 +69,7 @@ export class SyncService {
 
   /** Rewrites everything on the next run ("resync everything", e.g. after the admin's setup). */
   resyncEverything(): Promise<SyncRunReport> {
-    this.engine.resyncEverything()
+    markEverythingForResync(this.db)
     return this.runNow('backfill')
   }
 
@@ -98,4 +98,19 @@ export function retrySyncRecords(
   return db
     .prepare(`UPDATE sync_records ${set} WHERE state IN ('failed', 'retrying') AND error_code = ?`)
     .run(selector.errorCode).changes
+}
+
+/**
+ * Forgets what Salesforce was sent and every Account match, so the next runs look every
+ * customer up again and rewrite every record ("resync everything": after the admin's setup, or
+ * when the org was restored). Safe while serve runs: it only changes what the next run picks.
+ */
+export function markEverythingForResync(db: WritableDB): void {
+  db.transaction(() => {
+    db.prepare('UPDATE sync_cursors SET version = 0').run()
+    db.prepare('DELETE FROM sf_accounts').run()
+    db.prepare(
+      "UPDATE sync_records SET synced_version = 0, state = 'retrying', attempts = 0, next_attempt_ms = 0",
+    ).run()
+  })()
 }
