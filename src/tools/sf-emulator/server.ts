@@ -194,6 +194,12 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     seedAccounts: (seed) => seedAccounts(schema, store, seed),
     apiUsage: () => ({ used: usage.used(), max: usage.max }),
     setApiUsage: ({ max, add, reset }) => {
+      if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+        throw new Error('max must be a whole number above 0')
+      }
+      if (add !== undefined && !(Number.isInteger(add) && add >= 0)) {
+        throw new Error('add must be a whole number, 0 or more')
+      }
       if (reset) usage.reset()
       if (max !== undefined) usage.setAllocation(max)
       if (add !== undefined) usage.add(add)
