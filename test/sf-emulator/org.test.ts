@@ -95,6 +95,35 @@ describe('the org on disk', () => {
   })
 })
 
+describe('a Bulk job across a restart', () => {
+  it('is still there; one caught mid-processing is Failed, not half-done in silence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sf-emulator-'))
+    dirs.push(dir)
+    const first = await startOrg({ dataDir: dir, bulkProcessingDelayMs: 60_000 })
+    let jobId: string
+    try {
+      const conn = await loggedIn(first)
+      const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' })
+      await job.open()
+      await job.uploadData([{ Name: 'Pending' }])
+      await job.close()
+      jobId = job.id
+    } finally {
+      await first.close()
+    }
+    const second = await startOrg({ dataDir: dir })
+    try {
+      const conn = await loggedIn(second)
+      const info = await conn.bulk2.job('ingest', { id: jobId }).check()
+      expect(info.state).toBe('Failed')
+      expect(info.errorMessage).toMatch(/stopped while the job was processing/)
+      expect((await conn.query('SELECT COUNT() FROM Account')).totalSize).toBe(0)
+    } finally {
+      await second.close()
+    }
+  })
+})
+
 describe('seeding and inspection', () => {
   it('leaves a stable share of customers unmatched and shows Accounts and visits', async () => {
     const ids = Array.from({ length: 400 }, (_, i) => `SIM-${i}`)
