@@ -93,6 +93,19 @@ describe('OAuth token endpoint through jsforce', () => {
     expect((await c.query('SELECT Id FROM Account')).done).toBe(true)
   })
 
+  it('client credentials may come as HTTP Basic', async () => {
+    const res = await fetch(`${org.loginUrl}/services/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { token_type: string }).token_type).toBe('Bearer')
+  })
+
   it('refresh_token grant: a connection with only a refresh token gets a session on its first call', async () => {
     const refreshToken = org.admin.issueRefreshToken('sync@footfall.example', app.clientId)
     const c = new Connection({

@@ -379,7 +379,17 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
         if (tokenFault) {
           reply = tokenFailureReply(tokenFault)
         } else if (url.pathname === '/services/oauth2/token' && req.method === 'POST') {
-          const answer = auth.token(new URLSearchParams((await readBody(req)).toString('utf8')))
+          const form = new URLSearchParams((await readBody(req)).toString('utf8'))
+          // RFC 6749 lets a client send its id and secret as HTTP Basic instead of in the form.
+          const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')
+          if (basic) {
+            const [id = '', ...secret] = Buffer.from(basic[1]!, 'base64')
+              .toString('utf8')
+              .split(':')
+            if (!form.has('client_id')) form.set('client_id', id)
+            if (!form.has('client_secret')) form.set('client_secret', secret.join(':'))
+          }
+          const answer = auth.token(form)
           reply = {
             status: answer.status,
             json: answer.body,
