@@ -31,7 +31,7 @@ describe('rebuild equality', () => {
   beforeAll(async () => {
     // Small batches, so that runs split the stream at many places, mid-customer and mid-visit.
     core = await startProcessingCore({
-      processing: { maxEventsPerBatch: 37, maxCustomersPerBatch: 20 },
+      processing: { maxEventsPerBatch: 37, maxCustomersPerBatch: 20, catchUpAfterCustomers: 30 },
     })
     stream = generateStream(20261121, 120)
     const chunk = 50

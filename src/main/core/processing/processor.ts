@@ -48,6 +48,11 @@ export interface ProcessorOptions {
    * otherwise recompute each customer once per batch its events are spread over.
    */
   catchUpAfterEvents?: number
+  /**
+   * When "now" moving alone (open visits going stale, visits leaving the 30-day window) changes
+   * more customers than this in one batch, they are caught up customer by customer as well.
+   */
+  catchUpAfterCustomers?: number
   /** Wall clock, only for audit fields (never for the rules). */
   clock?: () => number
 }
@@ -129,6 +134,7 @@ export class Processor {
   private readonly maxEvents: number
   private readonly maxCustomers: number
   private readonly catchUpAfter: number
+  private readonly catchUpAfterCustomers: number
   private readonly clock: () => number
   private readonly alerts: AlertWriter
   private readonly s
@@ -142,6 +148,7 @@ export class Processor {
     this.maxEvents = options.maxEventsPerBatch ?? 2_000
     this.maxCustomers = options.maxCustomersPerBatch ?? 250
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
+    this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
     this.alerts = new AlertWriter(db, this.clock)
     this.s = {
@@ -312,6 +319,7 @@ export class Processor {
 
     const customers = new Set<string>(requeued)
     for (const e of fresh) customers.add(e.customer_id)
+    const touched = customers.size
     if (nowMs !== null && nowMs !== state.now_ms) {
       // Results also depend on "now": an open visit goes stale, and a visit leaves the 30-day
       // window. Only visits that cross those lines between the old and the new "now" matter;
@@ -328,10 +336,10 @@ export class Processor {
       for (const r of leaving) customers.add(r.customer_id)
     }
 
-    if (customers.size > this.maxCustomers * 4) {
-      // "Now" jumped far (a day of stream at once, or a timestamp far ahead): so many customers
-      // changed that one transaction would hold the write lock too long. Catch up customer by
-      // customer instead, in short transactions, like a rebuild.
+    if (customers.size - touched > this.catchUpAfterCustomers) {
+      // "Now" jumped far (weeks of stream at once, or a timestamp far ahead): so many customers
+      // changed without a new event that one transaction would hold the write lock too long.
+      // Catch up customer by customer instead, in short transactions, like a rebuild.
       this.beginRebuild(state, maxSeq)
       return this.rebuildBatch(state)
     }
