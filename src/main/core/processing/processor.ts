@@ -145,8 +145,8 @@ export class Processor {
     options: ProcessorOptions = {},
   ) {
     this.config = options.config ?? PROCESSING_DEFAULTS
-    this.maxEvents = options.maxEventsPerBatch ?? 2_000
-    this.maxCustomers = options.maxCustomersPerBatch ?? 250
+    this.maxEvents = options.maxEventsPerBatch ?? 1_000
+    this.maxCustomers = options.maxCustomersPerBatch ?? 200
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
