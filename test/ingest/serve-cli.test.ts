@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
 import { TEST_TOKEN } from '../helpers/core'
@@ -118,6 +118,40 @@ describe('footfall serve and stats', () => {
     })
     serve.child.kill('SIGTERM')
     await serve.exited
+  })
+
+  it.each([
+    [
+      'a token file others can read',
+      (dir: string) => {
+        writeFileSync(`${dir}/token`, 'secret\n', { mode: 0o644 })
+        return ['--ingest-token-file', `${dir}/token`]
+      },
+      'can be read by others (mode 644): run `chmod 600',
+    ],
+    [
+      'Salesforce settings without a client id',
+      () => ['--sf-login-url', 'https://login.salesforce.com'],
+      '--sf-client-id (FOOTFALL_SF_CLIENT_ID) is needed',
+    ],
+    [
+      'Salesforce settings without a secret',
+      () => ['--sf-login-url', 'https://login.salesforce.com', '--sf-client-id', 'x'],
+      'without it jsforce would fall back to the SOAP login',
+    ],
+  ])('refuses %s with one clear line', async (_, args, message) => {
+    const dir = newDir()
+    const result = await runFootfallToEnd([
+      'serve',
+      '--data-dir',
+      dir,
+      '--ingest-port',
+      '0',
+      ...args(dir),
+    ])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(message)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
   })
 
   it('says clearly when there is no store to read', async () => {

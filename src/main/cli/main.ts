@@ -32,7 +32,8 @@ const program = new Command('footfall')
 
 /** Errors a person caused get one clear line and exit 2; anything else is a bug and shows a stack. */
 function fail(error: unknown): never {
-  if (error instanceof CommanderError) process.exit(error.exitCode)
+  // InvalidArgumentError is a CommanderError too: one thrown by an action has not been printed
+  // yet (commander prints only the errors of its own parsing), so it is handled first.
   if (
     error instanceof ConfigError ||
     error instanceof StoreError ||
@@ -41,6 +42,7 @@ function fail(error: unknown): never {
     process.stderr.write(`footfall: ${error.message}\n`)
     process.exit(2)
   }
+  if (error instanceof CommanderError) process.exit(error.exitCode)
   const code = (error as NodeJS.ErrnoException).code
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOENT') {
     process.stderr.write(`footfall: ${(error as Error).message}\n`)

@@ -69,8 +69,27 @@ function jwtAssertion(settings: SalesforceSettings): string {
   return `${head}.${claims}.${signature}`
 }
 
+/**
+ * A keep-alive socket the server closed while idle fails the next request sent on it with a
+ * reset before the server reads it. jsforce retries GETs itself; for our writes one immediate
+ * retry is safe, as each is idempotent (updates by id, upserts by external id, a new bulk job).
+ */
+async function onceMoreOnReset<T>(send: () => Promise<T>, onRetry: () => void): Promise<T> {
+  try {
+    return await send()
+  } catch (error) {
+    const code = errorInfo(error).code
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') throw error
+    onRetry()
+    return send()
+  }
+}
+
 export class SfSession {
   calls = 0
+  private readonly countRetry = (): void => {
+    this.calls += 1
+  }
   private constructor(
     readonly conn: Connection,
     readonly settings: SalesforceSettings,
@@ -174,26 +193,35 @@ export class SfSession {
     const url = externalIdField
       ? `/composite/sobjects/${object}/${externalIdField}`
       : '/composite/sobjects'
-    return this.conn.request<CollectionResult[]>({
-      method: 'PATCH',
-      url: this.path(url),
-      body: JSON.stringify({
-        allOrNone: false,
-        records: records.map((r) => ({ attributes: { type: object }, ...r })),
-      }),
-      headers: { 'content-type': 'application/json' },
+    const body = JSON.stringify({
+      allOrNone: false,
+      records: records.map((r) => ({ attributes: { type: object }, ...r })),
     })
+    return onceMoreOnReset(
+      () =>
+        this.conn.request<CollectionResult[]>({
+          method: 'PATCH',
+          url: this.path(url),
+          body,
+          headers: { 'content-type': 'application/json' },
+        }),
+      this.countRetry,
+    )
   }
 
   /** Deletes up to 200 records by id. */
   async deleteCollection(ids: string[]): Promise<CollectionResult[]> {
     this.calls += 1
-    return this.conn.request<CollectionResult[]>({
-      method: 'DELETE',
-      url: this.path(
-        `/composite/sobjects?allOrNone=false&ids=${ids.map(encodeURIComponent).join(',')}`,
-      ),
-    })
+    return onceMoreOnReset(
+      () =>
+        this.conn.request<CollectionResult[]>({
+          method: 'DELETE',
+          url: this.path(
+            `/composite/sobjects?allOrNone=false&ids=${ids.map(encodeURIComponent).join(',')}`,
+          ),
+        }),
+      this.countRetry,
+    )
   }
 
   /**

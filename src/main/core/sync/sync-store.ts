@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3'
 import type { WritableDB } from '../store/database'
 import type { RollupRecordSource, VisitRecordSource } from './field-mapping'
 
@@ -37,29 +38,39 @@ export interface RemovalRow {
 }
 
 export class SyncStore {
+  private readonly statements = new Map<string, Database.Statement>()
+
   constructor(private readonly db: WritableDB) {}
+
+  /** A prepared statement, prepared once: a run may touch 100,000 records. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text)
+    if (!statement) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
 
   cursor(kind: SyncKind): number {
     return (
-      this.db.prepare('SELECT version FROM sync_cursors WHERE kind = ?').get(kind) as {
+      this.sql('SELECT version FROM sync_cursors WHERE kind = ?').get(kind) as {
         version: number
       }
     ).version
   }
 
   setCursor(kind: SyncKind, version: number): void {
-    this.db
-      .prepare('UPDATE sync_cursors SET version = max(version, ?) WHERE kind = ?')
-      .run(version, kind)
+    this.sql('UPDATE sync_cursors SET version = max(version, ?) WHERE kind = ?').run(version, kind)
   }
 
   resetCursors(): void {
-    this.db.prepare('UPDATE sync_cursors SET version = 0').run()
+    this.sql('UPDATE sync_cursors SET version = 0').run()
   }
 
   private record(kind: SyncKind, key: string): SyncRecordRow | null {
     return (
-      (this.db.prepare('SELECT * FROM sync_records WHERE kind = ? AND key = ?').get(kind, key) as
+      (this.sql('SELECT * FROM sync_records WHERE kind = ? AND key = ?').get(kind, key) as
         SyncRecordRow | undefined) ?? null
     )
   }
@@ -73,17 +84,15 @@ export class SyncStore {
     now: number,
     matched: (customerId: string) => boolean,
   ): WorkItem<RollupRecordSource>[] {
-    const changed = this.db
-      .prepare('SELECT * FROM customer_rollups WHERE version > ? ORDER BY version LIMIT ?')
-      .all(this.cursor('account'), limit) as (RollupRecordSource & { version: number })[]
-    const pending = this.db
-      .prepare(
-        `SELECT r.* FROM sync_records s JOIN customer_rollups r ON r.customer_id = s.key
+    const changed = this.sql(
+      'SELECT * FROM customer_rollups WHERE version > ? ORDER BY version LIMIT ?',
+    ).all(this.cursor('account'), limit) as (RollupRecordSource & { version: number })[]
+    const pending = this.sql(
+      `SELECT r.* FROM sync_records s JOIN customer_rollups r ON r.customer_id = s.key
          WHERE s.kind = 'account' AND r.version <= ?
            AND ((s.state = 'retrying' AND s.next_attempt_ms <= ?) OR s.state = 'unmatched')
          LIMIT ?`,
-      )
-      .all(this.cursor('account'), now, limit) as (RollupRecordSource & { version: number })[]
+    ).all(this.cursor('account'), now, limit) as (RollupRecordSource & { version: number })[]
     return this.toWork(
       'account',
       [...changed, ...pending.filter((r) => r.customer_id && matched(r.customer_id))],
@@ -97,17 +106,16 @@ export class SyncStore {
     now: number,
     matched: (customerId: string) => boolean,
   ): WorkItem<VisitRecordSource>[] {
-    const changed = this.db
-      .prepare('SELECT * FROM visits WHERE version > ? ORDER BY version LIMIT ?')
-      .all(this.cursor('visit'), limit) as (VisitRecordSource & { version: number })[]
-    const pending = this.db
-      .prepare(
-        `SELECT v.* FROM sync_records s JOIN visits v ON v.visit_key = s.key
+    const changed = this.sql('SELECT * FROM visits WHERE version > ? ORDER BY version LIMIT ?').all(
+      this.cursor('visit'),
+      limit,
+    ) as (VisitRecordSource & { version: number })[]
+    const pending = this.sql(
+      `SELECT v.* FROM sync_records s JOIN visits v ON v.visit_key = s.key
          WHERE s.kind = 'visit' AND v.version <= ?
            AND ((s.state = 'retrying' AND s.next_attempt_ms <= ?) OR s.state = 'unmatched')
          LIMIT ?`,
-      )
-      .all(this.cursor('visit'), now, limit) as (VisitRecordSource & { version: number })[]
+    ).all(this.cursor('visit'), now, limit) as (VisitRecordSource & { version: number })[]
     return this.toWork(
       'visit',
       [...changed, ...pending.filter((v) => matched(v.customer_id))],
@@ -117,16 +125,14 @@ export class SyncStore {
   }
 
   removalWork(limit: number, now: number): WorkItem<RemovalRow>[] {
-    const changed = this.db
-      .prepare('SELECT * FROM visit_removals WHERE version > ? ORDER BY version LIMIT ?')
-      .all(this.cursor('visit_removal'), limit) as (RemovalRow & { version: number })[]
-    const pending = this.db
-      .prepare(
-        `SELECT r.* FROM sync_records s JOIN visit_removals r ON r.visit_key = s.key
+    const changed = this.sql(
+      'SELECT * FROM visit_removals WHERE version > ? ORDER BY version LIMIT ?',
+    ).all(this.cursor('visit_removal'), limit) as (RemovalRow & { version: number })[]
+    const pending = this.sql(
+      `SELECT r.* FROM sync_records s JOIN visit_removals r ON r.visit_key = s.key
          WHERE s.kind = 'visit_removal' AND r.version <= ? AND s.state = 'retrying' AND s.next_attempt_ms <= ?
          LIMIT ?`,
-      )
-      .all(this.cursor('visit_removal'), now, limit) as (RemovalRow & { version: number })[]
+    ).all(this.cursor('visit_removal'), now, limit) as (RemovalRow & { version: number })[]
     return this.toWork('visit_removal', [...changed, ...pending], (r) => r.visit_key, limit)
   }
 
@@ -156,33 +162,29 @@ export class SyncStore {
 
   /** Whether Salesforce holds this visit (so its removal needs an API call). */
   visitSfId(visitKey: string): string | null {
-    const row = this.db
-      .prepare(
-        "SELECT sf_id FROM sync_records WHERE kind = 'visit' AND key = ? AND synced_version > 0",
-      )
-      .get(visitKey) as { sf_id: string | null } | undefined
+    const row = this.sql(
+      "SELECT sf_id FROM sync_records WHERE kind = 'visit' AND key = ? AND synced_version > 0",
+    ).get(visitKey) as { sf_id: string | null } | undefined
     return row?.sf_id ?? null
   }
 
   markSynced(item: WorkItem<unknown>, sfId: string | null, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO sync_records (kind, key, customer_id, state, synced_version, attempted_version,
+    this.sql(
+      `INSERT INTO sync_records (kind, key, customer_id, state, synced_version, attempted_version,
                                    attempts, next_attempt_ms, sf_id, last_attempt_ms, synced_ms)
          VALUES (@kind, @key, @customer, 'synced', @version, @version, 0, NULL, @sfId, @now, @now)
          ON CONFLICT (kind, key) DO UPDATE SET state = 'synced',
            synced_version = max(synced_version, @version), attempted_version = @version, attempts = 0,
            next_attempt_ms = NULL, error_code = NULL, error_message = NULL, error_fields = NULL,
            sf_id = coalesce(@sfId, sf_id), last_attempt_ms = @now, synced_ms = @now`,
-      )
-      .run({
-        kind: item.kind,
-        key: item.key,
-        customer: item.customerId,
-        version: item.version,
-        sfId,
-        now,
-      })
+    ).run({
+      kind: item.kind,
+      key: item.key,
+      customer: item.customerId,
+      version: item.version,
+      sfId,
+      now,
+    })
   }
 
   markUnsynced(
@@ -193,28 +195,26 @@ export class SyncStore {
     error: { code: string; message: string; fields: string[] } | null,
     now: number,
   ): void {
-    this.db
-      .prepare(
-        `INSERT INTO sync_records (kind, key, customer_id, state, attempted_version, attempts,
+    this.sql(
+      `INSERT INTO sync_records (kind, key, customer_id, state, attempted_version, attempts,
                                    next_attempt_ms, error_code, error_message, error_fields, last_attempt_ms)
          VALUES (@kind, @key, @customer, @state, @version, @attempts, @next, @code, @message, @fields, @now)
          ON CONFLICT (kind, key) DO UPDATE SET state = @state, attempted_version = @version,
            attempts = @attempts, next_attempt_ms = @next, error_code = @code, error_message = @message,
            error_fields = @fields, last_attempt_ms = @now`,
-      )
-      .run({
-        kind: item.kind,
-        key: item.key,
-        customer: item.customerId,
-        state,
-        version: item.version,
-        attempts,
-        next: nextAttemptMs,
-        code: error?.code ?? null,
-        message: error?.message ?? null,
-        fields: error && error.fields.length > 0 ? error.fields.join(',') : null,
-        now,
-      })
+    ).run({
+      kind: item.kind,
+      key: item.key,
+      customer: item.customerId,
+      state,
+      version: item.version,
+      attempts,
+      next: nextAttemptMs,
+      code: error?.code ?? null,
+      message: error?.message ?? null,
+      fields: error && error.fields.length > 0 ? error.fields.join(',') : null,
+      now,
+    })
   }
 
   transaction(fn: () => void): void {
@@ -223,9 +223,10 @@ export class SyncStore {
 
   startRun(trigger: string, now: number): number {
     return Number(
-      this.db
-        .prepare("INSERT INTO sync_runs (started_ms, trigger, outcome) VALUES (?, ?, 'running')")
-        .run(now, trigger).lastInsertRowid,
+      this.sql("INSERT INTO sync_runs (started_ms, trigger, outcome) VALUES (?, ?, 'running')").run(
+        now,
+        trigger,
+      ).lastInsertRowid,
     )
   }
 
@@ -246,14 +247,12 @@ export class SyncStore {
     },
     now: number,
   ): void {
-    this.db
-      .prepare(
-        `UPDATE sync_runs SET ended_ms = @now, outcome = @outcome, mode = @mode,
+    this.sql(
+      `UPDATE sync_runs SET ended_ms = @now, outcome = @outcome, mode = @mode,
            accounts_written = @accountsWritten, visits_written = @visitsWritten,
            records_failed = @failed, records_waiting = @waiting, api_calls = @apiCalls,
            org_used = @orgUsed, org_max = @orgMax, message = @message, errors_json = @errors
          WHERE id = @id`,
-      )
-      .run({ ...report, errors: JSON.stringify(report.errors.slice(0, 50)), id, now })
+    ).run({ ...report, errors: JSON.stringify(report.errors.slice(0, 50)), id, now })
   }
 }
