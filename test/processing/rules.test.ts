@@ -250,6 +250,26 @@ describe('visits', () => {
   })
 })
 
+describe('timestamps ahead of their receipt', () => {
+  it('are processed as sent, and alerted per store, because they move "now" for everyone', async () => {
+    const ahead = Date.now() + 2 * DAY
+    await send(core, [
+      ev(ENTER, 'C-fut', ahead - MIN, { store_id: 'S-7' }),
+      ev(SHOP, 'C-fut', ahead, { store_id: 'S-7' }),
+      ev(ENTER, 'C-now', Date.now() - MIN, { store_id: 'S-7' }),
+    ])
+    await run()
+    expect(alertByKey(core.db, 'timestamp_in_future:S-7')).toMatchObject({
+      count: 2,
+      last_seen_ms: ahead,
+      state: 'open',
+    })
+    expect(visitsOf(core.db, 'C-fut')).toMatchObject([{ status: 'open', event_count: 2 }])
+    // The harm the alert is about: a customer in the store right now counts as abandoned.
+    expect(visitsOf(core.db, 'C-now')).toMatchObject([{ status: 'abandoned' }])
+  })
+})
+
 describe('order: late and resent events land in the right place', () => {
   it('a late event in the middle of a visit joins it', async () => {
     const enter = ev(ENTER, 'C-late', T0)

@@ -64,6 +64,7 @@ interface NewEventRow {
   store_id: string | null
   occurred_ms: number
   has_offset: number
+  received_ms: number
 }
 
 interface QuarantineRow {
@@ -121,6 +122,9 @@ const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
 
 // No raw here: then the customer index covers the query (migration 0002), and only checkouts,
 // whose items live in the raw payload, cost a lookup of the row (rawOf).
+/** Clock skew tolerated before an event dated after its own receipt is an alert. */
+const FUTURE_TOLERANCE_MS = 3_600_000
+
 const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s`
 
 /**
@@ -160,7 +164,7 @@ export class Processor {
           rebuild_after_customer = @rebuild_after_customer, last_run_ms = @last_run_ms
         WHERE id = 1`),
       newEvents: db.prepare(
-        `SELECT seq, id, customer_id, store_id, occurred_ms, has_offset FROM events
+        `SELECT seq, id, customer_id, store_id, occurred_ms, has_offset, received_ms FROM events
          WHERE seq > ? ORDER BY seq LIMIT ?`,
       ),
       requeued: db.prepare(
@@ -243,6 +247,11 @@ export class Processor {
         SELECT store_id, count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
                max(occurred_ms) AS lastMs
         FROM events WHERE has_offset = 0 AND seq <= ? GROUP BY store_id`),
+      futureUpTo: db.prepare(`
+        SELECT store_id, count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
+               max(occurred_ms) AS lastMs
+        FROM events WHERE occurred_ms > received_ms + ${FUTURE_TOLERANCE_MS} AND seq <= ?
+        GROUP BY store_id`),
       eventBySeq: db.prepare('SELECT id, customer_id FROM events WHERE seq = ?'),
       rawOf: db.prepare('SELECT raw FROM events WHERE seq = ?'),
     }
@@ -506,6 +515,7 @@ export class Processor {
   private addStreamTallies(fresh: readonly NewEventRow[]): void {
     let missing: StreamTally | null = null
     const noOffset = new Map<string | null, StreamTally>()
+    const future = new Map<string | null, StreamTally>()
     const add = (t: StreamTally | null | undefined, e: NewEventRow): StreamTally => {
       if (!t) {
         return {
@@ -525,10 +535,16 @@ export class Processor {
     for (const e of fresh) {
       if (e.store_id === null) missing = add(missing, e)
       if (e.has_offset === 0) noOffset.set(e.store_id, add(noOffset.get(e.store_id), e))
+      if (e.occurred_ms > e.received_ms + FUTURE_TOLERANCE_MS) {
+        future.set(e.store_id, add(future.get(e.store_id), e))
+      }
     }
     if (missing) this.putStreamAlert(missingStoreAlert(this.merge(missingStoreKey, missing)))
     for (const [store, t] of noOffset) {
       this.putStreamAlert(noOffsetAlert(store, this.merge(noOffsetKey(store), t)))
+    }
+    for (const [store, t] of future) {
+      this.putStreamAlert(futureAlert(store, this.merge(futureKey(store), t)))
     }
   }
 
@@ -565,6 +581,12 @@ export class Processor {
       this.putStreamAlert(alert)
       seen.add(alert.key)
     }
+    const ahead = this.s.futureUpTo.all(target) as typeof rows
+    for (const r of ahead) {
+      const alert = futureAlert(r.store_id, this.withExample(r))
+      this.putStreamAlert(alert)
+      seen.add(alert.key)
+    }
     for (const old of this.alerts.ofScope('stream')) {
       if (!seen.has(old.key)) this.alerts.resolve(old.key)
     }
@@ -586,6 +608,8 @@ export class Processor {
 }
 
 const missingStoreKey = 'missing_store_id:stream'
+const futureKey = (store: string | null): string =>
+  `timestamp_in_future:${store ?? '(unknown store)'}`
 const noOffsetKey = (store: string | null): string =>
   `timestamp_without_offset:${store ?? '(unknown store)'}`
 
@@ -617,6 +641,22 @@ function noOffsetAlert(store: string | null, t: StreamTally): DerivedAlert {
     event_id: t.eventId,
     store_id: store,
     message: `${t.count} event(s) from ${store ?? 'the unknown store'} between ${iso(t.firstMs)} and ${iso(t.lastMs)} have a timestamp without offset (first: ${t.eventId}); they were read as UTC. If that store's clock is local time, its visits are shifted: ask the integrator to send an offset or Z.`,
+    first_seen_ms: t.firstMs,
+    last_seen_ms: t.lastMs,
+    count: t.count,
+  }
+}
+
+function futureAlert(store: string | null, t: StreamTally): DerivedAlert {
+  return {
+    key: futureKey(store),
+    kind: 'timestamp_in_future',
+    severity: 'warning',
+    customer_id: t.customerId,
+    visit_key: null,
+    event_id: t.eventId,
+    store_id: store,
+    message: `${t.count} event(s) from ${store ?? 'the unknown store'} are dated more than an hour after Footfall received them (latest: ${iso(t.lastMs)}; first: ${t.eventId}). "Now" follows the latest timestamp, so such an event can close other customers' open visits as abandoned and shift 30-day counts too early. Check that store's clock; the stored events keep the timestamps they were sent with.`,
     first_seen_ms: t.firstMs,
     last_seen_ms: t.lastMs,
     count: t.count,
