@@ -1,9 +1,25 @@
 import { benchIngest, reportIngest } from './ingest'
+import { benchSync } from './sync'
 
 // `npm run bench`: performance targets live here, never in timed unit tests. Figures are
 // reported as ratios against baselines measured in the same run.
+// BENCH_ONLY=ingest|sync picks one part; BENCH_SECONDS, BENCH_SYNC_SIZES, BENCH_DAY_EVENTS size them.
+const only = process.env.BENCH_ONLY
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+let pass = true
 
-const ingest = reportIngest(await benchIngest(seconds))
-process.stdout.write(`\n## Ingest (64 connections, ${seconds} s each)\n\n${ingest.text}\n`)
-process.exitCode = ingest.pass ? 0 : 1
+if (!only || only === 'ingest') {
+  const ingest = reportIngest(await benchIngest(seconds))
+  process.stdout.write(`\n## Ingest (64 connections, ${seconds} s each)\n\n${ingest.text}\n`)
+  pass &&= ingest.pass
+}
+
+if (!only || only === 'sync') {
+  const sizes = (process.env.BENCH_SYNC_SIZES ?? '1000,10000,100000').split(',').map(Number)
+  const dayEvents = Number(process.env.BENCH_DAY_EVENTS ?? 1_000_000)
+  const sync = await benchSync(sizes, dayEvents)
+  process.stdout.write(`\n## Salesforce sync\n\n${sync.text}\n`)
+  pass &&= sync.pass
+}
+
+process.exitCode = pass ? 0 : 1

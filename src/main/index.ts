@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { CORE_DEFAULTS, startCore } from './core/core'
 import type { RunningCore } from './core/core'
 import { lineLogger } from './core/logger'
+import { DEFAULT_API_VERSION, SYNC_DEFAULTS } from './core/sync/settings'
+import { salesforceSettings, syncConfig } from './cli/salesforce-options'
 
 /**
  * The Electron shell: it hosts the same core `footfall serve` runs, and a window on it. Nothing
@@ -12,6 +14,21 @@ let core: RunningCore | null = null
 
 async function boot(): Promise<void> {
   const env = process.env
+  // The same FOOTFALL_* settings as `footfall serve`, read and checked by the same code.
+  const sf = {
+    sfLoginUrl: env.FOOTFALL_SF_LOGIN_URL,
+    sfUsername: env.FOOTFALL_SF_USERNAME,
+    sfPassword: env.FOOTFALL_SF_PASSWORD,
+    sfPasswordFile: env.FOOTFALL_SF_PASSWORD_FILE,
+    sfClientId: env.FOOTFALL_SF_CLIENT_ID,
+    sfClientSecret: env.FOOTFALL_SF_CLIENT_SECRET,
+    sfClientSecretFile: env.FOOTFALL_SF_CLIENT_SECRET_FILE,
+    sfJwtKeyFile: env.FOOTFALL_SF_JWT_KEY_FILE,
+    sfApiVersion: env.FOOTFALL_SF_API_VERSION ?? DEFAULT_API_VERSION,
+    syncInterval: Number(env.FOOTFALL_SYNC_INTERVAL ?? SYNC_DEFAULTS.intervalMs / 1000),
+    syncReserve: Number(env.FOOTFALL_SYNC_RESERVE ?? SYNC_DEFAULTS.reserveShare),
+    syncBulkThreshold: Number(env.FOOTFALL_SYNC_BULK_THRESHOLD ?? SYNC_DEFAULTS.bulkThreshold),
+  }
   core = await startCore({
     dataDir: env.FOOTFALL_DATA_DIR ?? join(app.getPath('userData'), 'data'),
     ingestHost: env.FOOTFALL_INGEST_HOST ?? CORE_DEFAULTS.ingestHost,
@@ -20,6 +37,10 @@ async function boot(): Promise<void> {
     maxBodyBytes: CORE_DEFAULTS.maxBodyBytes,
     bodyTimeoutMs: CORE_DEFAULTS.bodyTimeoutMs,
     commitMaxBatch: CORE_DEFAULTS.commitMaxBatch,
+    processIntervalMs:
+      Number(env.FOOTFALL_PROCESS_INTERVAL ?? CORE_DEFAULTS.processIntervalMs / 1000) * 1000,
+    salesforce: salesforceSettings(sf),
+    sync: syncConfig(sf),
     logger: lineLogger(),
   })
   const window = new BrowserWindow({
