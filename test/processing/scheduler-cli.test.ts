@@ -8,6 +8,7 @@ import {
   searchCustomers,
 } from '../../src/main/core/processing/queries'
 import { ProcessingScheduler } from '../../src/main/core/processing/scheduler'
+import { inThreadRunner } from '../../src/main/core/processing/run-batches'
 import { closeWritable, openReadonly, openWritable } from '../../src/main/core/store/database'
 import { TEST_TOKEN } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
@@ -53,6 +54,8 @@ describe('scheduler', () => {
       (j) => j.visits.length === 1,
     )
     expect(journey.visits[0]?.status).toBe('open')
+    // From source, processing has its own thread: the listener's loop never runs a batch.
+    expect(core.processingOnThread).toBe(true)
   })
 
   it('runs one at a time: calls during a run share the next one; stop waits for a run', async () => {
@@ -63,7 +66,7 @@ describe('scheduler', () => {
       dir.cleanup()
     })
     const processor = new Processor(db, { maxEventsPerBatch: 1 })
-    const scheduler = new ProcessingScheduler(db, processor, 0, silentLogger)
+    const scheduler = new ProcessingScheduler(db, inThreadRunner(processor), 0, silentLogger)
     const insert = db.prepare(
       `INSERT INTO events (id, name, customer_id, occurred_at, occurred_ms, has_offset, received_ms, raw)
        VALUES (?, 'customer.entered.store', ?, 't', ?, 1, 0, x'7b7d')`,
@@ -94,7 +97,8 @@ describe('scheduler', () => {
   it('a failing run is an alert, retried every interval, resolved when it works again', async () => {
     const core: TestCore = await startProcessingCore({ processIntervalMs: 100 })
     cleanups.push(() => core.dispose())
-    core.db.exec(`CREATE TEMP TRIGGER no_visits BEFORE INSERT ON main.visits
+    // A real trigger (not TEMP): processing runs on its own thread and connection.
+    core.db.exec(`CREATE TRIGGER no_visits BEFORE INSERT ON visits
                   BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END`)
     await send(core, [ev(ENTER, 'C-f', T0)])
     const alert = await eventually(
@@ -103,7 +107,7 @@ describe('scheduler', () => {
     )
     expect(alert[0]).toMatchObject({ state: 'open', severity: 'error' })
     expect(alert[0]?.message).toMatch(/injected: disk full.*retries every 0.1 s/)
-    core.db.exec('DROP TRIGGER temp.no_visits')
+    core.db.exec('DROP TRIGGER no_visits')
     await eventually(
       () => listAlerts(core.db, { kind: 'processing_run_failed' })[0]?.state,
       (s) => s === 'resolved',

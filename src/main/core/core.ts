@@ -9,6 +9,9 @@ import type { Logger } from './logger'
 import { Processor } from './processing/processor'
 import type { ProcessorOptions } from './processing/processor'
 import { ProcessingScheduler } from './processing/scheduler'
+import { ProcessingThread } from './processing/processing-thread'
+import { inThreadRunner } from './processing/run-batches'
+import type { BatchRunner } from './processing/run-batches'
 import type { RunReport } from './processing/scheduler'
 import type { SalesforceSettings, SyncConfig } from './sync/settings'
 import { describeSettings, SYNC_DEFAULTS } from './sync/settings'
@@ -47,6 +50,8 @@ export interface RunningCore {
   db: WritableDB
   committer: GroupCommitter<IngestOp, IngestOutcome>
   processor: Processor
+  /** True when processing runs on its own thread (false: on the main thread, see the log). */
+  processingOnThread: boolean
   /** Runs processing now (or joins the next run if one is in progress) and reports it. */
   processNow(): Promise<RunReport>
   /** The Salesforce sync, or null when no org is configured. */
@@ -96,12 +101,33 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger: config.logger,
   })
-  // Processing has its own connection (this thread's); its batches take the write lock
-  // briefly, and the commit thread's busy timeout rides over them.
+  // Processing runs on its own thread and connection, so its batches never stall the listener's
+  // event loop; they take the write lock briefly and the commit thread's busy timeout rides over
+  // them. A build without the worker entry processes on this thread instead, and says so.
+  // `processor` (this thread's connection) serves short calls such as startRebuild().
   const processor = new Processor(db, config.processing)
+  let thread: ProcessingThread | null = null
+  let runner: BatchRunner = inThreadRunner(processor)
+  if (ProcessingThread.available()) {
+    // Only plain data crosses into the thread: a test's clock stays on this side.
+    const options = { ...config.processing }
+    delete options.clock
+    thread = new ProcessingThread({ dataDir: config.dataDir, options })
+    try {
+      await thread.open()
+      runner = thread
+    } catch (error) {
+      config.logger.warn(
+        `processing on the main thread: its worker did not start (${String(error)})`,
+      )
+      thread = null
+    }
+  } else {
+    config.logger.warn('processing on the main thread: this build has no processing-worker entry')
+  }
   const scheduler = new ProcessingScheduler(
     db,
-    processor,
+    runner,
     config.processIntervalMs ?? CORE_DEFAULTS.processIntervalMs,
     config.logger,
   )
@@ -109,6 +135,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   try {
     address = await ingest.listen(config.ingestPort, config.ingestHost)
   } catch (error) {
+    await thread?.close()
     await writer.close()
     closeWritable(db)
     throw error
@@ -135,6 +162,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     db,
     committer,
     processor,
+    processingOnThread: thread !== null,
     processNow: () => scheduler.runNow(),
     sync,
     stop() {
@@ -144,6 +172,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
         // A run in progress ends after its current batch; the database must outlive it.
         await sync?.stop()
         await scheduler.stop()
+        await thread?.close()
         await writer.close()
         closeWritable(db)
       })()

@@ -1,29 +1,17 @@
 import type { Logger } from '../logger'
 import type { WritableDB } from '../store/database'
 import { AlertWriter } from './alert-store'
-import type { BatchReport, Processor } from './processor'
+import type { BatchRunner, RunTotals } from './run-batches'
 
-export interface RunReport {
-  batches: number
-  /** Batches that recomputed customer by customer (a rebuild, or a catch-up of a backlog). */
-  rebuildBatches: number
-  events: number
-  customers: number
-  visitsChanged: number
-  rollupsChanged: number
-  failures: number
-  rebuildDone: boolean
+export interface RunReport extends RunTotals {
   ms: number
 }
 
 const RUN_ALERT_KEY = 'processing_run_failed:scheduler'
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
 /**
  * Runs processing every interval and on demand, one run at a time. A run takes batches until
- * there is nothing left, yielding to the event loop between batches so that ingest commits are
- * never held up by more than one batch. `runNow()` during a run does not start a second one: it
+ * there is nothing left (on the processing thread, or on this one: see BatchRunner). `runNow()` during a run does not start a second one: it
  * waits for one run that starts after the call, so its caller sees everything stored before it.
  */
 export class ProcessingScheduler {
@@ -36,8 +24,8 @@ export class ProcessingScheduler {
   runs = 0
 
   constructor(
-    private readonly db: WritableDB,
-    private readonly processor: Processor,
+    db: WritableDB,
+    private readonly runner: BatchRunner,
     private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {
@@ -78,6 +66,7 @@ export class ProcessingScheduler {
   /** Stops the timer and waits for a run in progress (it ends after its current batch). */
   async stop(): Promise<void> {
     this.stopped = true
+    this.runner.stop()
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     await this.running?.catch(() => {})
@@ -86,45 +75,21 @@ export class ProcessingScheduler {
 
   private async run(): Promise<RunReport> {
     const started = Date.now()
-    const total: RunReport = {
-      batches: 0,
-      rebuildBatches: 0,
-      events: 0,
-      customers: 0,
-      visitsChanged: 0,
-      rollupsChanged: 0,
-      failures: 0,
-      rebuildDone: false,
-      ms: 0,
-    }
+    let totals: RunTotals
     try {
-      for (;;) {
-        const batch: BatchReport | null = this.processor.runBatch()
-        if (!batch) break
-        total.batches += 1
-        if (batch.kind === 'rebuild') total.rebuildBatches += 1
-        total.events += batch.events
-        total.customers += batch.customers
-        total.visitsChanged += batch.visitsChanged
-        total.rollupsChanged += batch.rollupsChanged
-        total.failures += batch.failures
-        total.rebuildDone ||= batch.rebuildDone
-        if (this.stopped) break
-        await yieldToLoop()
-      }
+      totals = await this.runner.run()
     } catch (error) {
       this.runFailed(error)
       throw error
     } finally {
       this.runs += 1
-      total.ms = Date.now() - started
     }
     if (this.lastError !== null) {
       this.lastError = null
       this.alerts.resolve(RUN_ALERT_KEY)
       this.logger.info('processing runs again')
     }
-    return total
+    return { ...totals, ms: Date.now() - started }
   }
 
   /**

@@ -1,0 +1,72 @@
+import type { BatchReport, Processor } from './processor'
+
+/** What one run did (a run is batches until nothing is left). */
+export interface RunTotals {
+  batches: number
+  /** Batches that recomputed customer by customer (a rebuild, or a catch-up of a backlog). */
+  rebuildBatches: number
+  events: number
+  customers: number
+  visitsChanged: number
+  rollupsChanged: number
+  failures: number
+  rebuildDone: boolean
+}
+
+/** Where a run's batches execute: this thread, or the processing worker thread. */
+export interface BatchRunner {
+  /** Runs batches until none is left, or until `stop()` is asked (after the current batch). */
+  run(): Promise<RunTotals>
+  stop(): void
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Takes batches until there is nothing left, yielding to the event loop between them (so that
+ * a stop request, or on the main thread the ingest listener, gets a turn after every batch).
+ */
+export async function runBatches(
+  processor: Processor,
+  shouldStop: () => boolean,
+): Promise<RunTotals> {
+  const total: RunTotals = {
+    batches: 0,
+    rebuildBatches: 0,
+    events: 0,
+    customers: 0,
+    visitsChanged: 0,
+    rollupsChanged: 0,
+    failures: 0,
+    rebuildDone: false,
+  }
+  for (;;) {
+    const batch: BatchReport | null = processor.runBatch()
+    if (!batch) break
+    total.batches += 1
+    if (batch.kind === 'rebuild') total.rebuildBatches += 1
+    total.events += batch.events
+    total.customers += batch.customers
+    total.visitsChanged += batch.visitsChanged
+    total.rollupsChanged += batch.rollupsChanged
+    total.failures += batch.failures
+    total.rebuildDone ||= batch.rebuildDone
+    if (shouldStop()) break
+    await yieldToLoop()
+  }
+  return total
+}
+
+/** Batches on this thread's connection. */
+export function inThreadRunner(processor: Processor): BatchRunner {
+  let stopping = false
+  return {
+    run: () => {
+      stopping = false
+      return runBatches(processor, () => stopping)
+    },
+    stop: () => {
+      stopping = true
+    },
+  }
+}
