@@ -8,7 +8,6 @@ import { classifyBody } from '../src/main/core/ingest/classify-body'
 import { silentLogger } from '../src/main/core/logger'
 import { SfSession } from '../src/main/core/sync/sf-session'
 import { SYNC_DEFAULTS } from '../src/main/core/sync/settings'
-import type { SalesforceSettings } from '../src/main/core/sync/settings'
 import { SyncEngine } from '../src/main/core/sync/sync-engine'
 import {
   customerIds,
@@ -18,22 +17,13 @@ import {
 } from '../src/tools/simulator'
 import { SF_EMULATOR_DEFAULTS, startSfEmulator } from '../src/tools/sf-emulator'
 import type { SfEmulator } from '../src/tools/sf-emulator'
+import { settingsFor } from '../test/sync/helpers'
 
 /**
  * Salesforce API cost of the sync, by the emulated org's own request counter, beside (a) the
  * same sync done naively, one update call per customer, and (b) the original design, one inbound
  * API call per event (a Customer_Store_Event__c record each).
  */
-
-const settings = (org: SfEmulator): SalesforceSettings => ({
-  loginUrl: org.loginUrl,
-  apiVersion: '62.0',
-  clientId: SF_EMULATOR_DEFAULTS.clientId,
-  clientSecret: SF_EMULATOR_DEFAULTS.clientSecret,
-  username: SF_EMULATOR_DEFAULTS.username,
-  password: SF_EMULATOR_DEFAULTS.password,
-  jwtPrivateKey: null,
-})
 
 interface Rig {
   org: SfEmulator
@@ -58,7 +48,7 @@ async function rig(customers: string[], bulkThreshold = SYNC_DEFAULTS.bulkThresh
   let session: Promise<SfSession> | null = null
   const engine = new SyncEngine(
     core.db,
-    () => (session ??= SfSession.login(settings(org))),
+    () => (session ??= SfSession.login(settingsFor(org))),
     { ...SYNC_DEFAULTS, bulkThreshold, bulkPollIntervalMs: 200 },
     silentLogger,
   )
@@ -128,7 +118,10 @@ async function changedCustomers(n: number, naiveSample: number): Promise<Changed
     const t0 = performance.now()
     const run = await r.engine.run('bench')
     const footfallSeconds = (performance.now() - t0) / 1000
-    if (run.accountsWritten !== n) throw new Error(`wrote ${run.accountsWritten} of ${n} Accounts: ${JSON.stringify(run)} ${JSON.stringify(r.core.db.prepare("SELECT kind, state, error_code, min(error_message) m, count(*) n FROM sync_records GROUP BY 1, 2, 3").all())}`)
+    if (run.accountsWritten !== n)
+      throw new Error(
+        `wrote ${run.accountsWritten} of ${n} Accounts: ${JSON.stringify(run)} ${JSON.stringify(r.core.db.prepare('SELECT kind, state, error_code, min(error_message) m, count(*) n FROM sync_records GROUP BY 1, 2, 3').all())}`,
+      )
     const footfallCalls = r.org.admin.apiUsage().used - before
 
     // Naive: one PATCH per customer, measured on a sample and scaled (the calls are exact: one each).

@@ -16,7 +16,7 @@ describe('field mapping (SALESFORCE.md)', () => {
       visit_key: 'C-100234:6f1c2a9e-2d7b-4c55-9a0e-7c1f3b8d4e01',
       customer_id: 'C-100234',
       store_id: 'S-017',
-      status: 'closed',
+      status: 'closed' as const,
       entered_ms: entered,
       exited_ms: exited,
       tis_ms: 1_278_750,

@@ -1,37 +1,28 @@
 import { createHash } from 'node:crypto'
+import type { RollupRow, VisitRow } from '../processing/rules'
 
 /**
  * From processing's rows to the Salesforce fields of SALESFORCE.md. Pure: the same row always
  * gives the same record, so a rewrite after a retry writes exactly what the first try would have.
  */
 
-/** A `customer_rollups` row, as the sync reads it. */
-export interface RollupRecordSource {
-  customer_id: string
-  visit_count: number
-  visits_30d: number
-  first_visit_ms: number | null
-  last_visit_ms: number | null
-  last_store_id: string | null
-  avg_tis_minutes: number | null
-  total_spend_cents: number
-  purchase_visits: number
-  top_brands: string
-}
+/** A `customer_rollups` row (processing's), as the sync reads it. */
+export type RollupRecordSource = RollupRow
 
-/** A `visits` row, as the sync reads it. */
-export interface VisitRecordSource {
-  visit_key: string
-  customer_id: string
-  store_id: string | null
-  status: string
-  entered_ms: number | null
-  exited_ms: number | null
-  tis_ms: number | null
-  spend_cents: number
-  brands: string
-  items_json: string
-}
+/** The part of a `visits` row (processing's) that reaches Salesforce. */
+export type VisitRecordSource = Pick<
+  VisitRow,
+  | 'visit_key'
+  | 'customer_id'
+  | 'store_id'
+  | 'status'
+  | 'entered_ms'
+  | 'exited_ms'
+  | 'tis_ms'
+  | 'spend_cents'
+  | 'brands'
+  | 'items_json'
+>
 
 export const UNKNOWN_STORE = 'unknown'
 export const TEXT_MAX = 255

@@ -10,19 +10,9 @@ import type { OrgUsage, SfErrorInfo, SfSession } from './sf-session'
 import type { SyncConfig } from './settings'
 import { raiseSyncAlert, resolveSyncAlert, resolveSyncAlertsExcept } from './sync-alerts'
 import { SyncStore } from './sync-store'
-import type { RemovalRow, WorkItem } from './sync-store'
+import type { RemovalRow, SyncRunReport, WorkItem } from './sync-store'
 
-export interface SyncRunReport {
-  runId: number
-  outcome: 'ok' | 'partial' | 'paused' | 'failed'
-  mode: string | null
-  accountsWritten: number
-  visitsWritten: number
-  failed: number
-  waiting: number
-  apiCalls: number
-  message: string | null
-}
+export type { SyncRunReport } from './sync-store'
 
 /** A chunk's write came back: per record, the Salesforce id or the error. */
 type RecordResult = { ok: true; id: string | null } | { ok: false; error: SfErrorInfo }
@@ -111,7 +101,6 @@ export class SyncEngine {
       if (session) report.apiCalls = session.calls - callsAtStart
       const usage = session?.usage() ?? null
       this.store.finishRun(
-        runId,
         {
           ...report,
           orgUsed: usage?.used ?? null,

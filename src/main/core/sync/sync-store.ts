@@ -32,6 +32,19 @@ export interface WorkItem<Row> {
   prior: SyncRecordRow | null
 }
 
+/** What a sync run did, as stored in `sync_runs` and returned to its caller. */
+export interface SyncRunReport {
+  runId: number
+  outcome: 'ok' | 'partial' | 'paused' | 'failed'
+  mode: string | null
+  accountsWritten: number
+  visitsWritten: number
+  failed: number
+  waiting: number
+  apiCalls: number
+  message: string | null
+}
+
 export interface RemovalRow {
   visit_key: string
   customer_id: string
@@ -231,20 +244,7 @@ export class SyncStore {
   }
 
   finishRun(
-    id: number,
-    report: {
-      outcome: 'ok' | 'partial' | 'paused' | 'failed'
-      mode: string | null
-      accountsWritten: number
-      visitsWritten: number
-      failed: number
-      waiting: number
-      apiCalls: number
-      orgUsed: number | null
-      orgMax: number | null
-      message: string | null
-      errors: unknown[]
-    },
+    report: SyncRunReport & { orgUsed: number | null; orgMax: number | null; errors: unknown[] },
     now: number,
   ): void {
     this.sql(
@@ -253,6 +253,6 @@ export class SyncStore {
            records_failed = @failed, records_waiting = @waiting, api_calls = @apiCalls,
            org_used = @orgUsed, org_max = @orgMax, message = @message, errors_json = @errors
          WHERE id = @id`,
-    ).run({ ...report, errors: JSON.stringify(report.errors.slice(0, 50)), id, now })
+    ).run({ ...report, errors: JSON.stringify(report.errors.slice(0, 50)), id: report.runId, now })
   }
 }
