@@ -1,9 +1,10 @@
 import { benchIngest, reportIngest } from './ingest'
+import { benchProcessing } from './processing'
 import { benchSync } from './sync'
 
 // `npm run bench`: performance targets live here, never in timed unit tests. Figures are
 // reported as ratios against baselines measured in the same run.
-// BENCH_ONLY=ingest|sync picks one part; BENCH_SECONDS, BENCH_SYNC_SIZES, BENCH_DAY_EVENTS size them.
+// BENCH_ONLY=ingest|processing|sync picks one part; BENCH_PROCESSING_CUSTOMERS sizes processing; BENCH_SECONDS, BENCH_SYNC_SIZES, BENCH_DAY_EVENTS size them.
 const only = process.env.BENCH_ONLY
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 let pass = true
@@ -12,6 +13,13 @@ if (!only || only === 'ingest') {
   const ingest = reportIngest(await benchIngest(seconds))
   process.stdout.write(`\n## Ingest (64 connections, ${seconds} s each)\n\n${ingest.text}\n`)
   pass &&= ingest.pass
+}
+
+if (!only || only === 'processing') {
+  const customers = Number(process.env.BENCH_PROCESSING_CUSTOMERS ?? 100_000)
+  const processing = await benchProcessing(customers, seconds)
+  process.stdout.write(`\n## Processing\n\n${processing.text}\n`)
+  pass &&= processing.pass
 }
 
 if (!only || only === 'sync') {
