@@ -53,6 +53,7 @@ interface Stats {
   sync_failed: number
   unmatched_customers: number
   api_calls_today: number
+  api_calls_forecast_per_day: number
   processed_through: { seq: number }
 }
 const stats = async (): Promise<Stats> =>
@@ -130,6 +131,7 @@ describe('the demo: emulator, serve with sync, simulate', () => {
     expect(s.unmatched_customers).toBeGreaterThan(0)
     expect(s).toMatchObject({ sync_failed: 0 })
     expect(s.api_calls_today).toBeGreaterThan(0)
+    expect(s.api_calls_forecast_per_day).toBe(s.api_calls_today * 24) // all in the last hour
     expect(serve.stderr()).toContain('sync on: http://127.0.0.1')
     expect(serve.stderr()).not.toContain('footfall-demo') // the password is never logged
   }, 90_000)

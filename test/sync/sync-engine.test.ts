@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SfEmulator } from '../../src/tools/sf-emulator'
-import { readSyncStats } from '../../src/main/core/sync/queries'
+import {
+  apiBudget,
+  customerSyncState,
+  readSyncStats,
+  recentSyncRuns,
+} from '../../src/main/core/sync/queries'
 import { markEverythingForResync } from '../../src/main/core/sync/sync-service'
 import { startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
@@ -73,6 +78,31 @@ describe('sync engine against the emulated org (real jsforce over HTTP)', () => 
       accounts_synced: 2,
       unmatched_customers: 1,
       sync_failed: 0,
+    })
+
+    // What the console reads: the runs, the budget, each customer's records.
+    const runs = recentSyncRuns(core.db)
+    expect(runs[0]).toMatchObject({
+      outcome: 'ok',
+      accountsWritten: 2,
+      visitsWritten: 3,
+      recordsWaiting: 1,
+    })
+    expect(runs[0]?.apiCalls).toBe(report.apiCalls)
+    expect(apiBudget(core.db)).toMatchObject({
+      callsLastHour: report.apiCalls,
+      forecastPerDay: report.apiCalls * 24,
+    })
+    const c1 = customerSyncState(core.db, 'C-1')
+    expect(c1.accountId).toMatch(/^001/)
+    expect(c1.records.map((r) => [r.kind, r.state])).toEqual([
+      ['account', 'synced'],
+      ['visit', 'synced'],
+      ['visit', 'synced'],
+    ])
+    expect(customerSyncState(core.db, 'C-3')).toMatchObject({
+      accountId: null,
+      records: [{ state: 'unmatched' }, { state: 'unmatched' }],
     })
 
     // Nothing changed: the next run writes nothing (and spends no write call).

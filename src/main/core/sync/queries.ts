@@ -10,6 +10,8 @@ export interface SyncStats {
   sync_failed: number
   unmatched_customers: number
   api_calls_today: number
+  /** Calls a day at the traffic of the last hour. */
+  api_calls_forecast_per_day: number
 }
 
 function hasSyncTables(db: AnyDB): boolean {
@@ -27,6 +29,7 @@ export function readSyncStats(db: AnyDB, now = Date.now()): SyncStats {
       sync_failed: 0,
       unmatched_customers: 0,
       api_calls_today: 0,
+      api_calls_forecast_per_day: 0,
     }
   }
   const one = (sql: string, ...args: unknown[]): number =>
@@ -56,6 +59,7 @@ export function readSyncStats(db: AnyDB, now = Date.now()): SyncStats {
       'SELECT sum(api_calls) AS n FROM sync_runs WHERE started_ms > ?',
       now - DAY_MS,
     ),
+    api_calls_forecast_per_day: apiBudget(db, now).forecastPerDay,
   }
 }
 
