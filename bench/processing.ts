@@ -197,6 +197,8 @@ export async function benchProcessing(
   const db = openWritable(dir)
   const cut = Math.floor(events.length * 0.9)
   store(db, events)
+  // Fold the bulk load into the database first: the first timed commit must not pay for it.
+  db.pragma('wal_checkpoint(TRUNCATE)')
   const processor = new Processor(db)
   const cold = drainTimed(processor)
   processor.startRebuild()
@@ -208,6 +210,7 @@ export async function benchProcessing(
   const dir2 = mkdtempSync(join(tmpdir(), 'bench-processing-'))
   const db2 = openWritable(dir2)
   store(db2, events.slice(0, cut))
+  db2.pragma('wal_checkpoint(TRUNCATE)')
   const steadyProcessor = new Processor(db2)
   drainTimed(steadyProcessor)
   let steadySeconds = 0

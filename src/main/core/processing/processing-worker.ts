@@ -18,6 +18,9 @@ if (!port) throw new Error('processing-worker runs as a worker thread')
 
 // Long enough to wait out a commit-thread batch or a `footfall reprocess` batch.
 const db = openWritable(dataDir, { busyTimeoutMs: 10_000 })
+// The commit thread checkpoints on its timer, between its batches; left automatic, SQLite would
+// also run checkpoints inside this thread's commits and lengthen them.
+db.pragma('wal_autocheckpoint = 0')
 const processor = new Processor(db, options)
 let stopping = false
 const reply = (message: FromProcessingWorker): void => port.postMessage(message)
