@@ -12,6 +12,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           // The ingest writer runs in a worker thread; it is loaded from beside index.js.
           'commit-worker': resolve(__dirname, 'src/main/core/store/commit-worker.ts'),
+          // Processing runs on its own thread and connection too.
+          'processing-worker': resolve(__dirname, 'src/main/core/processing/processing-worker.ts'),
         },
       },
     },
