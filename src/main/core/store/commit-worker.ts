@@ -1,7 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads'
+import { serveCalls } from '../threads/serve-calls'
 import { closeWritable, openWritable } from './database'
 import { EventStore } from './event-store'
-import type { CommitWorkerData, ToCommitWorker, FromCommitWorker } from './commit-thread'
+import type { IngestOp, IngestOutcome } from './event-store'
+import type { CommitWorkerData } from './commit-thread'
 
 /**
  * The ingest writer's thread. better-sqlite3 is synchronous, so a commit's fsync would stop the
@@ -9,8 +11,7 @@ import type { CommitWorkerData, ToCommitWorker, FromCommitWorker } from './commi
  * the next requests.
  */
 const { dataDir, busyTimeoutMs, checkpointEveryMs } = workerData as CommitWorkerData
-const port = parentPort
-if (!port) throw new Error('commit-worker runs as a worker thread')
+if (!parentPort) throw new Error('commit-worker runs as a worker thread')
 
 const db = openWritable(dataDir, { busyTimeoutMs })
 const store = new EventStore(db)
@@ -21,21 +22,11 @@ const store = new EventStore(db)
 // (never waiting for a lock); a commit that arrives meanwhile waits at most one checkpoint.
 db.pragma('wal_autocheckpoint = 0')
 const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
-const reply = (message: FromCommitWorker): void => port.postMessage(message)
 
-port.on('message', (message: ToCommitWorker) => {
-  if (message.type === 'close') {
+serveCalls<IngestOp[], IngestOutcome[]>(parentPort, {
+  handle: (ops) => store.commit(ops),
+  close: () => {
     clearInterval(checkpoints)
     closeWritable(db)
-    reply({ type: 'closed' })
-    port.close()
-    return
-  }
-  try {
-    reply({ type: 'done', batch: message.batch, outcomes: store.commit(message.ops) })
-  } catch (error) {
-    const e = error as Error & { code?: string }
-    reply({ type: 'failed', batch: message.batch, message: e.message, code: e.code ?? null })
-  }
+  },
 })
-reply({ type: 'ready' })

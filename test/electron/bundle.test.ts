@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/temp-dir'
+
+// The Electron build (no Electron binary can run here): it compiles, and the core's worker
+// threads, which the main process loads from beside its own bundle, start under plain Node.
+
+const ROOT = join(import.meta.dirname, '../..')
+const OUT = join(ROOT, 'out/main')
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+    },
+  )
+}, 120_000)
+
+function startWorker(file: string, workerData: object): Promise<string[]> {
+  const worker = new Worker(pathToFileURL(join(OUT, file)), { workerData })
+  const seen: string[] = []
+  return new Promise((resolve, reject) => {
+    worker.on('error', reject)
+    worker.on('message', (m: { type: string }) => {
+      seen.push(m.type)
+      if (m.type === 'ready') worker.postMessage({ type: 'close' })
+      if (m.type === 'closed') void worker.terminate().then(() => resolve(seen))
+    })
+  })
+}
+
+describe('the Electron bundle', () => {
+  it('has the main, preload and renderer entries, and the workers beside main', () => {
+    for (const f of [
+      'main/index.js',
+      'main/commit-worker.js',
+      'main/processing-worker.js',
+      'preload/index.cjs',
+      'renderer/index.html',
+    ]) {
+      expect(existsSync(join(ROOT, 'out', f)), f).toBe(true)
+    }
+    // The thread handles look for a worker beside the module that asks (workerEntry with its
+    // import.meta.url): that module must be index.js itself, not a chunk in another folder.
+    const main = readFileSync(join(OUT, 'index.js'), 'utf8')
+    expect(main).toContain('workerEntry(import.meta.url, "commit-worker")')
+    expect(main).toContain('workerEntry(import.meta.url, "processing-worker")')
+  })
+
+  it.each([
+    [
+      'commit-worker.js',
+      (dir: string) => ({ dataDir: dir, busyTimeoutMs: 100, checkpointEveryMs: 1000 }),
+    ],
+    ['processing-worker.js', (dir: string) => ({ dataDir: dir, options: {} })],
+  ])('%s opens its connection and closes on request', async (file, data) => {
+    const dir = tempDir()
+    try {
+      expect(await startWorker(file, data(dir.path))).toEqual(['ready', 'closed'])
+    } finally {
+      dir.cleanup()
+    }
+  })
+})
