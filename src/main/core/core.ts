@@ -81,7 +81,9 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   const db = openWritable(config.dataDir)
   const writer = new CommitThread({
     dataDir: config.dataDir,
-    busyTimeoutMs: 2000,
+    // Processing's catch-up batches can hold the write lock for a second or more; an event
+    // waits that out rather than being answered 500 for a lock of Footfall's own.
+    busyTimeoutMs: 5000,
     checkpointEveryMs: 1000,
   })
   try {
