@@ -23,7 +23,10 @@ if (!only || only === 'processing') {
 }
 
 if (!only || only === 'sync') {
-  const sizes = (process.env.BENCH_SYNC_SIZES ?? '1000,10000,100000').split(',').map(Number)
+  const sizes = (process.env.BENCH_SYNC_SIZES ?? '1000,10000,100000')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0)
   const dayEvents = Number(process.env.BENCH_DAY_EVENTS ?? 1_000_000)
   const sync = await benchSync(sizes, dayEvents)
   process.stdout.write(`\n## Salesforce sync\n\n${sync.text}\n`)

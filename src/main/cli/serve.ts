@@ -29,7 +29,7 @@ interface ServeOptions extends SalesforceOptions {
 export function serveCommand(): Command {
   const command = new Command('serve')
     .description(
-      'run the headless core in the foreground: ingest listener, event store and processing',
+      'run the headless core in the foreground: ingest listener, event store, processing and (with --sf-login-url) the Salesforce sync',
     )
     .addOption(
       envOption('--data-dir <dir>', 'folder of the event store', 'FOOTFALL_DATA_DIR').default(
