@@ -1,5 +1,6 @@
 import type { Logger } from '../logger'
 import type { WritableDB } from '../store/database'
+import { PeriodicRunner } from '../scheduler/periodic-runner'
 import { AlertWriter } from './alert-store'
 import type { BatchRunner, RunTotals } from './run-batches'
 
@@ -15,10 +16,7 @@ const RUN_ALERT_KEY = 'processing_run_failed:scheduler'
  * waits for one run that starts after the call, so its caller sees everything stored before it.
  */
 export class ProcessingScheduler {
-  private timer: NodeJS.Timeout | null = null
-  private running: Promise<RunReport> | null = null
-  private queued: Promise<RunReport> | null = null
-  private stopped = false
+  private readonly periodic: PeriodicRunner<RunReport>
   private readonly alerts: AlertWriter
   lastError: string | null = null
   runs = 0
@@ -30,47 +28,23 @@ export class ProcessingScheduler {
     private readonly logger: Logger,
   ) {
     this.alerts = new AlertWriter(db, Date.now)
+    // A failed run started by the timer is already logged and alerted by run().
+    this.periodic = new PeriodicRunner('processing', () => this.run(), this.intervalMs)
   }
 
   /** Starts the interval timer (and one run straight away, for what was stored while down). */
   start(): void {
-    if (this.stopped || this.timer || this.intervalMs <= 0) return
-    this.timer = setInterval(() => this.tick(), this.intervalMs)
-    this.tick()
-  }
-
-  private tick(): void {
-    // A run already in progress covers this tick; failures are logged and alerted by run().
-    if (this.running) return
-    this.runNow().catch(() => {})
+    this.periodic.start()
   }
 
   runNow(): Promise<RunReport> {
-    if (this.stopped) return Promise.reject(new Error('processing is stopped'))
-    if (!this.running) {
-      this.running = this.run().finally(() => {
-        this.running = null
-      })
-      return this.running
-    }
-    // Coalesce: every caller during a run shares the one run that follows it.
-    this.queued ??= this.running
-      .catch(() => {})
-      .then(() => {
-        this.queued = null
-        return this.runNow()
-      })
-    return this.queued
+    return this.periodic.runNow()
   }
 
   /** Stops the timer and waits for a run in progress (it ends after its current batch). */
   async stop(): Promise<void> {
-    this.stopped = true
     this.runner.stop()
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
-    await this.running?.catch(() => {})
-    await this.queued?.catch(() => {})
+    await this.periodic.stop()
   }
 
   private async run(): Promise<RunReport> {

@@ -10,6 +10,7 @@ export class PeriodicRunner<T> {
   private stopped = false
 
   constructor(
+    private readonly name: string,
     private readonly job: () => Promise<T>,
     private readonly intervalMs: number,
     /** Told of a failed run that was started by the timer (runNow's callers get the error). */
@@ -33,7 +34,7 @@ export class PeriodicRunner<T> {
   }
 
   runNow(): Promise<T> {
-    if (this.stopped) return Promise.reject(new Error('stopped'))
+    if (this.stopped) return Promise.reject(new Error(`${this.name} is stopped`))
     if (!this.running) {
       this.running = this.job().finally(() => {
         this.running = null

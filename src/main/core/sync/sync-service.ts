@@ -26,6 +26,7 @@ export class SyncService {
   ) {
     this.engine = new SyncEngine(db, () => this.connect(), config, logger)
     this.runner = new PeriodicRunner(
+      'sync',
       async () => {
         const trigger = this.trigger
         this.trigger = 'schedule'
