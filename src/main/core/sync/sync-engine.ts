@@ -8,7 +8,8 @@ import { classifySfError } from './salesforce-errors'
 import { errorInfo } from './sf-session'
 import type { OrgUsage, SfErrorInfo, SfSession } from './sf-session'
 import type { SyncConfig } from './settings'
-import { raiseSyncAlert, resolveSyncAlert, resolveSyncAlertsExcept } from './sync-alerts'
+import { AlertWriter } from '../processing/alert-store'
+import { raiseSyncAlert, resolveSyncAlertsExcept } from './sync-alerts'
 import { SyncStore } from './sync-store'
 import type { RemovalRow, SyncRunReport, WorkItem } from './sync-store'
 
@@ -39,6 +40,7 @@ class DailyLimit extends Error {}
 export class SyncEngine {
   private readonly store: SyncStore
   private readonly matcher: AccountMatcher
+  private readonly alerts: AlertWriter
 
   constructor(
     private readonly db: WritableDB,
@@ -49,6 +51,7 @@ export class SyncEngine {
   ) {
     this.store = new SyncStore(db)
     this.matcher = new AccountMatcher(db, config.matchTtlMs, config.unmatchedRecheckAfterMs)
+    this.alerts = new AlertWriter(db, clock)
   }
 
   async run(trigger: string): Promise<SyncRunReport> {
@@ -70,7 +73,7 @@ export class SyncEngine {
     let callsAtStart = 0
     try {
       session = await this.session()
-      resolveSyncAlert(this.db, ALERT_LOGIN, this.clock())
+      this.alerts.resolve(ALERT_LOGIN)
       callsAtStart = session.calls
       await this.runWith(session, report, errors)
     } catch (error) {
@@ -84,7 +87,7 @@ export class SyncEngine {
         report.message = `${info.code}: ${info.message}`
         if (!session) {
           raiseSyncAlert(
-            this.db,
+            this.alerts,
             {
               key: ALERT_LOGIN,
               kind: 'sync_login_failed',
@@ -132,7 +135,7 @@ export class SyncEngine {
     const budgetLeft = (): number => allowed - (session.calls - startCalls)
     if (budgetLeft() <= 0) {
       raiseSyncAlert(
-        this.db,
+        this.alerts,
         {
           key: ALERT_BUDGET,
           kind: 'sync_paused_budget',
@@ -146,7 +149,7 @@ export class SyncEngine {
         `paused: API budget spent (${usage.used}/${usage.max}, reserve ${this.config.reserveShare})`,
       )
     }
-    resolveSyncAlert(this.db, ALERT_BUDGET, now)
+    this.alerts.resolve(ALERT_BUDGET)
 
     // 1. Matching: every customer with something to write, and a batch of unmatched re-checks.
     const limit = this.config.maxRecordsPerRun
@@ -463,7 +466,7 @@ export class SyncEngine {
     if (unmatched > 0) {
       const sample = this.matcher.unmatchedSample(5)
       raiseSyncAlert(
-        this.db,
+        this.alerts,
         {
           key: ALERT_UNMATCHED,
           kind: 'sync_unmatched_customers',
@@ -473,7 +476,7 @@ export class SyncEngine {
         },
         now,
       )
-    } else resolveSyncAlert(this.db, ALERT_UNMATCHED, now)
+    } else this.alerts.resolve(ALERT_UNMATCHED)
 
     const groups = this.db
       .prepare(
@@ -501,7 +504,7 @@ export class SyncEngine {
             ? 'Footfall_Visit__c'
             : 'visit deletion'
       raiseSyncAlert(
-        this.db,
+        this.alerts,
         {
           key,
           kind: 'sync_record_failed',
@@ -512,7 +515,7 @@ export class SyncEngine {
         now,
       )
     }
-    resolveSyncAlertsExcept(this.db, ALERT_FAILED_PREFIX, keep, now)
+    resolveSyncAlertsExcept(this.alerts, ALERT_FAILED_PREFIX, keep)
   }
 }
 
