@@ -153,22 +153,18 @@ export class SyncEngine {
 
     // 1. Matching: every customer with something to write, and a batch of unmatched re-checks.
     const limit = this.config.maxRecordsPerRun
-    const probe = (): boolean => true
-    const candidates = new Set<string>([
-      ...this.store.accountWork(limit, now, probe).map((w) => w.customerId),
-      ...this.store.visitWork(limit, now, probe).map((w) => w.customerId),
-    ])
+    // Read once: customers still without an Account are set aside by writeKind, with no call.
+    const accounts = this.store.accountWork(limit, now)
+    const visits = this.store.visitWork(limit, now)
+    const candidates = new Set<string>([...accounts, ...visits].map((w) => w.customerId))
     const toLookUp = new Set([
       ...this.matcher.stale(candidates, now),
       ...this.matcher.dueForRecheck(this.config.unmatchedRecheck, now),
     ])
     await this.matcher.lookUp(session, [...toLookUp], now)
     const matches = this.matcher.cached(candidates)
-    const isMatched = (customerId: string): boolean => Boolean(matches.get(customerId))
 
-    // 2. Work for this run, taken after matching so that newly matched customers come along.
-    const accounts = this.store.accountWork(limit, now, isMatched)
-    const visits = this.store.visitWork(limit, now, isMatched)
+    // 2. Work for this run, besides the changed rows and retries above.
     const removals = this.store.removalWork(limit, now)
     const modes = new Set<string>()
 

@@ -92,11 +92,7 @@ export class SyncStore {
    * Changed rollups after the cursor, then rollups due for a retry or waiting for their Account,
    * each once; at most `limit` (the rest stay for the next run).
    */
-  accountWork(
-    limit: number,
-    now: number,
-    matched: (customerId: string) => boolean,
-  ): WorkItem<RollupRecordSource>[] {
+  accountWork(limit: number, now: number): WorkItem<RollupRecordSource>[] {
     const changed = this.sql(
       'SELECT * FROM customer_rollups WHERE version > ? ORDER BY version LIMIT ?',
     ).all(this.cursor('account'), limit) as (RollupRecordSource & { version: number })[]
@@ -106,19 +102,10 @@ export class SyncStore {
            AND ((s.state = 'retrying' AND s.next_attempt_ms <= ?) OR s.state = 'unmatched')
          LIMIT ?`,
     ).all(this.cursor('account'), now, limit) as (RollupRecordSource & { version: number })[]
-    return this.toWork(
-      'account',
-      [...changed, ...pending.filter((r) => r.customer_id && matched(r.customer_id))],
-      (r) => r.customer_id,
-      limit,
-    )
+    return this.toWork('account', [...changed, ...pending], (r) => r.customer_id, limit)
   }
 
-  visitWork(
-    limit: number,
-    now: number,
-    matched: (customerId: string) => boolean,
-  ): WorkItem<VisitRecordSource>[] {
+  visitWork(limit: number, now: number): WorkItem<VisitRecordSource>[] {
     const changed = this.sql('SELECT * FROM visits WHERE version > ? ORDER BY version LIMIT ?').all(
       this.cursor('visit'),
       limit,
@@ -129,12 +116,7 @@ export class SyncStore {
            AND ((s.state = 'retrying' AND s.next_attempt_ms <= ?) OR s.state = 'unmatched')
          LIMIT ?`,
     ).all(this.cursor('visit'), now, limit) as (VisitRecordSource & { version: number })[]
-    return this.toWork(
-      'visit',
-      [...changed, ...pending.filter((v) => matched(v.customer_id))],
-      (v) => v.visit_key,
-      limit,
-    )
+    return this.toWork('visit', [...changed, ...pending], (v) => v.visit_key, limit)
   }
 
   removalWork(limit: number, now: number): WorkItem<RemovalRow>[] {
