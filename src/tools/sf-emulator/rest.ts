@@ -27,6 +27,18 @@ const ROLLED_BACK: RecordError = {
   fields: [],
 }
 
+/**
+ * Whether a REST request saves records (only those can meet a row lock); a POST to
+ * /composite/sobjects/{Object} only reads them.
+ */
+export function savesRecords(method: string, path: string): boolean {
+  return (
+    ['POST', 'PATCH', 'DELETE'].includes(method) &&
+    /^\/(sobjects|composite)\//.test(path) &&
+    !(method === 'POST' && /^\/composite\/sobjects\/[^/]+$/.test(path))
+  )
+}
+
 export interface RestRequest {
   method: string
   /** Path below `/services/data/vNN.0`, e.g. `/sobjects/Account/describe`. */
@@ -36,6 +48,10 @@ export interface RestRequest {
   version: string
   body: () => Promise<Buffer>
   hooks: DmlHooks
+  /** The composite request this is a subrequest of: its saves join that unit of work. */
+  tx?: UnitOfWork
+  /** A composite with allOrNone makes every collection all-or-none, whatever its own flag. */
+  forceAllOrNone?: boolean
 }
 
 interface Cursor {
@@ -53,6 +69,11 @@ export class RestApi {
     private readonly store: Store,
     private readonly usage: ApiUsage,
   ) {}
+
+  /** A unit of work of its own, or a part of the composite request's. */
+  private begin(req: RestRequest): UnitOfWork {
+    return req.tx ? req.tx.nested() : this.store.begin()
+  }
 
   private object(name: string): ObjectSchema {
     const object = this.schema.byLowerName.get(name.toLowerCase())
@@ -240,7 +261,7 @@ export class RestApi {
         return json(200, { objectDescribe: this.objectSummary(object), recentItems: [] })
       if (method === 'POST') {
         const body = asObject(parseJsonBody(await req.body()), object.name)
-        return this.single((tx) => dml.create(tx, object, body, 'json'), 201)
+        return this.single(req, (tx) => dml.create(tx, object, body, 'json'), 201)
       }
       throw NOT_FOUND_RESOURCE()
     }
@@ -269,11 +290,11 @@ export class RestApi {
       if (method === 'PATCH') {
         if (!record) throw NOT_FOUND_RESOURCE()
         const body = asObject(parseJsonBody(await req.body()), object.name)
-        return this.single((tx) => dml.update(tx, object, id, body, 'json'), 204)
+        return this.single(req, (tx) => dml.update(tx, object, id, body, 'json'), 204)
       }
       if (method === 'DELETE') {
         if (!record) throw NOT_FOUND_RESOURCE()
-        return this.single((tx) => dml.remove(tx, object, id), 204)
+        return this.single(req, (tx) => dml.remove(tx, object, id), 204)
       }
       throw NOT_FOUND_RESOURCE()
     }
@@ -282,8 +303,8 @@ export class RestApi {
   }
 
   /** Runs one save in its own unit of work; a record error is a 400 with the error array. */
-  private single(run: (tx: UnitOfWork) => SaveOutcome, okStatus: number): Reply {
-    const tx = this.store.begin()
+  private single(req: RestRequest, run: (tx: UnitOfWork) => SaveOutcome, okStatus: number): Reply {
+    const tx = this.begin(req)
     let outcome: SaveOutcome
     try {
       outcome = run(tx)
@@ -341,7 +362,7 @@ export class RestApi {
         )
       }
     }
-    const tx = this.store.begin()
+    const tx = this.begin(req)
     let outcome: SaveOutcome
     try {
       outcome = dml.upsert(tx, object, field, value, body, 'json')
@@ -379,8 +400,8 @@ export class RestApi {
     if (req.method === 'DELETE' && parts.length === 0) {
       const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean)
       this.checkCount(ids.length)
-      const allOrNone = req.query.get('allOrNone') === 'true'
-      return this.batch(ids, allOrNone, false, (tx, id) => {
+      const allOrNone = req.forceAllOrNone === true || req.query.get('allOrNone') === 'true'
+      return this.batch(req, ids, allOrNone, false, (tx, id) => {
         const full = normalizeId(id)
         if (!full) {
           return {
@@ -400,7 +421,7 @@ export class RestApi {
       })
     }
     const body = asObject(parseJsonBody(await req.body()), 'SObjectCollection')
-    const allOrNone = body.allOrNone === true
+    const allOrNone = req.forceAllOrNone === true || body.allOrNone === true
     if (req.method === 'POST' && parts.length === 1)
       return this.retrieveMany(this.object(parts[0]!), body, req.version)
     const records = body.records
@@ -414,14 +435,14 @@ export class RestApi {
     this.checkCount(records.length)
     const inputs = records.map((r) => asObject(r, 'SObject'))
     if (req.method === 'POST' && parts.length === 0) {
-      return this.batch(inputs, allOrNone, false, (tx, input) => {
+      return this.batch(req, inputs, allOrNone, false, (tx, input) => {
         const object = this.typeOf(input)
         if ('errors' in object) return object
         return dml.create(tx, object, input, 'json')
       })
     }
     if (req.method === 'PATCH' && parts.length === 0) {
-      return this.batch(inputs, allOrNone, false, (tx, input) => {
+      return this.batch(req, inputs, allOrNone, false, (tx, input) => {
         const object = this.typeOf(input)
         if ('errors' in object) return object
         const id = input.id ?? input.Id
@@ -461,7 +482,7 @@ export class RestApi {
         const v = extValue(input)
         if (v !== '') seen.set(valueKey(field, v), (seen.get(valueKey(field, v)) ?? 0) + 1)
       }
-      return this.batch(inputs, allOrNone, true, (tx, input) => {
+      return this.batch(req, inputs, allOrNone, true, (tx, input) => {
         const v = extValue(input)
         if (v !== '' && (seen.get(valueKey(field, v)) ?? 0) > 1) {
           return {
@@ -532,12 +553,13 @@ export class RestApi {
    * undoes them all and the others answer ALL_OR_NONE_OPERATION_ROLLED_BACK.
    */
   private batch<T>(
+    req: RestRequest,
     items: T[],
     allOrNone: boolean,
     upsert: boolean,
     run: (tx: UnitOfWork, item: T) => SaveOutcome,
   ): Reply {
-    const tx = this.store.begin()
+    const tx = this.begin(req)
     const outcomes: SaveOutcome[] = []
     try {
       for (const item of items) {

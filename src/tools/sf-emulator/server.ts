@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { ApiUsage } from './api-usage'
 import { Bulk2 } from './bulk2'
 import { Bulk2Query } from './bulk2-query'
+import { CompositeApi } from './composite'
 import type { DmlHooks, ValidationRuleSpec } from './dml'
 import { ApiError, NOT_FOUND_RESOURCE, requestLimitExceeded, sessionInvalid } from './errors'
 import { Faults } from './faults'
@@ -15,7 +16,7 @@ import { inspectPage, inspectView } from './inspect'
 import type { InspectStatus, InspectView } from './inspect'
 import { Auth } from './oauth'
 import type { ConnectedApp, EmulatorUser } from './oauth'
-import { RestApi } from './rest'
+import { RestApi, savesRecords } from './rest'
 import { baseOrgSchema, compileSchema, footfallOrgSchema } from './schema'
 import type { SchemaSpec } from './schema'
 import { seedAccounts } from './seed'
@@ -232,6 +233,13 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     rules: () => faults.validationRules,
     lockFails: () => faults.recordFails(chosen),
   })
+  const composite = new CompositeApi(rest, store, {
+    minVersion: MIN_VERSION,
+    maxVersion: MAX_VERSION,
+    chooseFault: (method, path, writes) => faults.choose(method, path, writes),
+    failureReply,
+    hooksFor,
+  })
 
   async function handleData(
     req: IncomingMessage,
@@ -258,12 +266,14 @@ export async function startSfEmulator(options: SfEmulatorOptions = {}): Promise<
     headers['sforce-limit-info'] = `api-usage=${usage.used()}/${usage.max}`
     const method = req.method ?? 'GET'
     const sub = m[2] ?? '/'
-    // Requests that save records; a POST to /composite/sobjects/{Object} only reads them.
+    if ((sub === '/composite' || sub === '/composite/') && method === 'POST') {
+      // Faults meant for the composite call itself; its subrequests draw theirs inside.
+      const chosen = faults.choose(method, path, false)
+      if (chosen) return failureReply(chosen)
+      return composite.handle(await readBody(req))
+    }
     const writes =
-      (['POST', 'PATCH', 'DELETE'].includes(method) &&
-        /^\/(sobjects|composite)\//.test(sub) &&
-        !(method === 'POST' && /^\/composite\/sobjects\/[^/]+$/.test(sub))) ||
-      (method === 'PATCH' && /^\/jobs\/ingest\/[^/]+$/.test(sub))
+      savesRecords(method, sub) || (method === 'PATCH' && /^\/jobs\/ingest\/[^/]+$/.test(sub))
     const chosen = faults.choose(method, path, writes)
     if (chosen && chosen.error !== 'UNABLE_TO_LOCK_ROW') return failureReply(chosen)
     const body = (): Promise<Buffer> => readBody(req)

@@ -213,10 +213,26 @@ export class Store {
 }
 
 export class UnitOfWork {
-  private readonly undo: Undo[] = []
+  private readonly undo: Undo[]
+  /** Where this unit's changes start in the undo list it shares with its parent, if any. */
+  private readonly start: number
   private done = false
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly parent?: UnitOfWork,
+  ) {
+    this.undo = parent ? parent.undo : []
+    this.start = this.undo.length
+  }
+
+  /**
+   * A unit inside this one (a composite subrequest): its commit leaves its changes to this unit,
+   * which commits or undoes them with everything else; its rollback undoes only its own.
+   */
+  nested(): UnitOfWork {
+    return new UnitOfWork(this.store, this)
+  }
 
   write(object: string, record: SfRecord): void {
     this.undo.push({ object, id: record.Id, before: this.store.get(object, record.Id) })
@@ -243,6 +259,7 @@ export class UnitOfWork {
   commit(): void {
     if (this.done) return
     this.done = true
+    if (this.parent) return
     const seen = new Map<string, { object: string; id: string }>()
     for (const u of this.undo) seen.set(u.id, { object: u.object, id: u.id })
     this.store.persist(seen.values())
@@ -251,7 +268,7 @@ export class UnitOfWork {
   rollback(): void {
     if (this.done) return
     this.done = true
-    this.rollbackTo(0)
+    this.rollbackTo(this.start)
   }
 }
 
