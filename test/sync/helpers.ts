@@ -1,4 +1,5 @@
 import { Connection } from 'jsforce'
+import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import { silentLogger } from '../../src/main/core/logger'
 import { SfSession } from '../../src/main/core/sync/sf-session'
 import type { SalesforceSettings, SyncConfig } from '../../src/main/core/sync/settings'
@@ -52,6 +53,51 @@ export async function orgReader(org: SfEmulator): Promise<Connection> {
   })
   await conn.login(SF_EMULATOR_DEFAULTS.username, SF_EMULATOR_DEFAULTS.password)
   return conn
+}
+
+/**
+ * Stores events through the listener's own validation and group committer (the HTTP hop adds
+ * nothing to a test of sync cost, and thousands of requests would dominate its time).
+ */
+export async function storeAll(core: TestCore, events: object[]): Promise<void> {
+  const ops = events.map((e) =>
+    classifyBody(Buffer.from(JSON.stringify(e)), 'application/json', Date.now()),
+  )
+  const outcomes = await Promise.all(ops.map((op) => core.committer.submit(op)))
+  if (outcomes.some((o) => o !== 'stored')) throw new Error('an event was not stored')
+}
+
+/** One closed visit on 1 October for each customer: entry and exit, two events each. */
+export function closedVisits(customerIds: string[]): object[] {
+  return customerIds.flatMap((c) => [
+    {
+      id: `${c}-in`,
+      name: 'customer.entered.store',
+      timestamp: '2026-10-01T10:00:00Z',
+      customer_id: c,
+      store_id: 'S-1',
+    },
+    {
+      id: `${c}-out`,
+      name: 'customer.exited.store',
+      timestamp: '2026-10-01T10:20:00Z',
+      customer_id: c,
+      store_id: 'S-1',
+      time_elapsed: 1200,
+    },
+  ])
+}
+
+/**
+ * An event 31 days later for a customer without an Account: every earlier customer's
+ * visits-in-30-days drops to 0, nothing else of theirs changes.
+ */
+export const MONTH_LATER = {
+  id: 'later',
+  name: 'customer.entered.store',
+  timestamp: '2026-11-01T10:00:00Z',
+  customer_id: 'Z-later',
+  store_id: 'S-1',
 }
 
 /** One whole visit for a customer (the contract's sample sequence), with ids of its own. */

@@ -2,6 +2,13 @@ import type { Logger } from '../logger'
 import type { WritableDB } from '../store/database'
 import { AccountMatcher } from './account-matcher'
 import { backoffDelayMs } from './backoff'
+import {
+  COLLECTION_SIZE,
+  COLLECTIONS_PER_COMPOSITE,
+  deleteRequest,
+  saveRequest,
+} from './collection-requests'
+import type { CollectionOutcome, CollectionRequest, CollectionResult } from './collection-requests'
 import type { RollupRecordSource, VisitRecordSource } from './field-mapping'
 import { accountFields, salesforceVisitKey, visitFields } from './field-mapping'
 import { classifySfError } from './salesforce-errors'
@@ -18,7 +25,41 @@ export type { SyncRunReport } from './sync-store'
 /** A chunk's write came back: per record, the Salesforce id or the error. */
 type RecordResult = { ok: true; id: string | null } | { ok: false; error: SfErrorInfo }
 
-const COLLECTION_SIZE = 200
+/** One collections request of a run, waiting to be sent alone or packed into a composite call. */
+interface PendingWrite {
+  items: WorkItem<unknown>[]
+  request: CollectionRequest
+  /** Each record's outcome from the request's results, in input order. */
+  outcomes(results: CollectionResult[]): RecordResult[]
+  /** Counts the records written into the run's report. */
+  written(n: number): void
+}
+
+const saveOutcome = (r: CollectionResult): RecordResult =>
+  r.success
+    ? { ok: true, id: r.id ?? null }
+    : {
+        ok: false,
+        error: {
+          code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
+          message: r.errors[0]?.message ?? 'no message',
+          fields: r.errors[0]?.fields ?? [],
+        },
+      }
+
+/** A record already gone counts as deleted. */
+const deleteOutcome = (r: CollectionResult): RecordResult =>
+  r.success || r.errors[0]?.statusCode === 'ENTITY_IS_DELETED'
+    ? { ok: true, id: null }
+    : {
+        ok: false,
+        error: {
+          code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
+          message: r.errors[0]?.message ?? '',
+          fields: [],
+        },
+      }
+
 const ALERT_UNMATCHED = 'sync:unmatched'
 const ALERT_BUDGET = 'sync:budget'
 const ALERT_LOGIN = 'sync:login'
@@ -30,7 +71,8 @@ class DailyLimit extends Error {}
 /**
  * One sync run: match customers to Accounts in bulk, write changed rollups (Account updates) and
  * visits (upserts on Visit_Key__c), by sObject Collections or, past a threshold, Bulk API 2.0;
- * within the API budget; every record's outcome stored, every failure visible.
+ * within the API budget; every record's outcome stored, every failure visible. A run's
+ * collections requests travel five to a Composite call, which Salesforce counts as one.
  *
  * Idempotent by design: a run that dies halfway is redone by the next one, and rewriting a
  * record writes the same values (updates by id, upserts by external id), so nothing is created
@@ -168,35 +210,27 @@ export class SyncEngine {
     const removals = this.store.removalWork(limit, now)
     const modes = new Set<string>()
 
+    // 3. Writes: bulk jobs as they come, every collections request of the run packed together.
     // Each kind's cursor moves past its rows once every one of them has a stored outcome
     // (written, failed, retrying, postponed or unmatched); a pause leaves that true, a bug does not.
-    const step = async (
-      kind: 'account' | 'visit' | 'visit_removal',
-      items: WorkItem<unknown>[],
-      write: () => Promise<void>,
-    ): Promise<void> => {
-      let recorded = false
-      try {
-        await write()
-        recorded = true
-      } catch (error) {
-        recorded = error instanceof BudgetSpent || error instanceof DailyLimit
-        throw error
-      } finally {
-        if (recorded) this.store.setCursor(kind, maxVersion(items))
-      }
-    }
+    let recorded = false
     try {
-      await step('account', accounts, () =>
-        this.writeKind(session, accounts, matches, budgetLeft, report, errors, modes),
-      )
-      await step('visit', visits, () =>
-        this.writeKind(session, visits, matches, budgetLeft, report, errors, modes),
-      )
-      await step('visit_removal', removals, () =>
-        this.removeVisits(session, removals, budgetLeft, report, errors),
-      )
+      const writes = [
+        ...(await this.writeKind(session, accounts, matches, budgetLeft, report, errors, modes)),
+        ...(await this.writeKind(session, visits, matches, budgetLeft, report, errors, modes)),
+        ...this.removeVisits(removals),
+      ]
+      await this.send(session, writes, budgetLeft, report, errors)
+      recorded = true
+    } catch (error) {
+      recorded = error instanceof BudgetSpent || error instanceof DailyLimit
+      throw error
     } finally {
+      if (recorded) {
+        this.store.setCursor('account', maxVersion(accounts))
+        this.store.setCursor('visit', maxVersion(visits))
+        this.store.setCursor('visit_removal', maxVersion(removals))
+      }
       report.mode = modes.size === 0 ? null : [...modes].join('+')
       this.refreshAlerts(now)
     }
@@ -204,7 +238,10 @@ export class SyncEngine {
     if (report.failed > 0) report.outcome = 'partial'
   }
 
-  /** Writes one kind of record, in collections of 200 or as one bulk job. */
+  /**
+   * One kind of record: past the bulk threshold, written now as one bulk job; below it, cut into
+   * collections requests of 200 for `send` to pack.
+   */
   private async writeKind(
     session: SfSession,
     items: WorkItem<RollupRecordSource>[] | WorkItem<VisitRecordSource>[],
@@ -213,7 +250,7 @@ export class SyncEngine {
     report: SyncRunReport,
     errors: unknown[],
     modes: Set<string>,
-  ): Promise<void> {
+  ): Promise<PendingWrite[]> {
     const now = this.clock()
     const ready: WorkItem<RollupRecordSource | VisitRecordSource>[] = []
     this.store.transaction(() => {
@@ -222,7 +259,7 @@ export class SyncEngine {
         else this.store.markUnsynced(item, 'unmatched', 0, null, null, now)
       }
     })
-    if (ready.length === 0) return
+    if (ready.length === 0) return []
     const kind = ready[0]?.kind
     const object = kind === 'account' ? 'Account' : 'Footfall_Visit__c'
     const toRecord = (
@@ -255,63 +292,32 @@ export class SyncEngine {
           )
           count(this.apply(ready, outcome.results, report, errors))
         } catch (error) {
-          this.failRequest(ready, error, report, errors)
+          this.failRequest(ready, errorInfo(error), report, errors)
         }
       }
-      return
+      return []
     }
 
     modes.add('collections')
+    const writes: PendingWrite[] = []
     for (let i = 0; i < ready.length; i += COLLECTION_SIZE) {
       const chunk = ready.slice(i, i + COLLECTION_SIZE)
-      if (budgetLeft() < 1) {
-        this.postpone(ready.slice(i), 'budget')
-        throw new BudgetSpent('paused: API budget for this run spent; the rest is written next run')
-      }
-      try {
-        const results = await session.collection(
+      writes.push({
+        items: chunk,
+        request: saveRequest(
           object,
           chunk.map(toRecord),
           kind === 'visit' ? 'Visit_Key__c' : undefined,
-        )
-        count(
-          this.apply(
-            chunk,
-            results.map((r): RecordResult =>
-              r.success
-                ? { ok: true, id: r.id ?? null }
-                : {
-                    ok: false,
-                    error: {
-                      code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
-                      message: r.errors[0]?.message ?? 'no message',
-                      fields: r.errors[0]?.fields ?? [],
-                    },
-                  },
-            ),
-            report,
-            errors,
-          ),
-        )
-      } catch (error) {
-        this.failRequest(chunk, error, report, errors)
-        const info = errorInfo(error)
-        if (classifySfError(info.code, info.message).kind === 'daily_limit') {
-          this.postpone(ready.slice(i + COLLECTION_SIZE), 'daily limit')
-          throw new DailyLimit(`paused: the org's daily API limit is reached (${info.message})`)
-        }
-      }
+        ),
+        outcomes: (results) => results.map(saveOutcome),
+        written: count,
+      })
     }
+    return writes
   }
 
   /** Visits that stopped existing: delete the records Salesforce holds under their old keys. */
-  private async removeVisits(
-    session: SfSession,
-    items: WorkItem<RemovalRow>[],
-    budgetLeft: () => number,
-    report: SyncRunReport,
-    errors: unknown[],
-  ): Promise<void> {
+  private removeVisits(items: WorkItem<RemovalRow>[]): PendingWrite[] {
     const now = this.clock()
     const held: { item: WorkItem<RemovalRow>; sfId: string }[] = []
     this.store.transaction(() => {
@@ -321,42 +327,70 @@ export class SyncEngine {
         else this.store.markSynced(item, null, now) // never written: nothing to delete
       }
     })
+    const writes: PendingWrite[] = []
     for (let i = 0; i < held.length; i += COLLECTION_SIZE) {
       const chunk = held.slice(i, i + COLLECTION_SIZE)
+      writes.push({
+        items: chunk.map((h) => h.item),
+        request: deleteRequest(chunk.map((h) => h.sfId)),
+        outcomes: (results) => results.map(deleteOutcome),
+        written: () => undefined, // deletions are not counted as records written
+      })
+    }
+    return writes
+  }
+
+  /**
+   * Sends the run's collections requests, up to five to a Composite call (one API call for as
+   * many as 1,000 records); a request left alone goes directly, which costs the same one call.
+   * Each request's records take its results, or, when it failed as a whole, its error, exactly
+   * as when every request was its own call. A failure of the call itself is every record's.
+   */
+  private async send(
+    session: SfSession,
+    writes: PendingWrite[],
+    budgetLeft: () => number,
+    report: SyncRunReport,
+    errors: unknown[],
+  ): Promise<void> {
+    for (let i = 0; i < writes.length; i += COLLECTIONS_PER_COMPOSITE) {
+      const pack = writes.slice(i, i + COLLECTIONS_PER_COMPOSITE)
       if (budgetLeft() < 1) {
         this.postpone(
-          held.slice(i).map((h) => h.item),
+          writes.slice(i).flatMap((w) => w.items),
           'budget',
         )
         throw new BudgetSpent('paused: API budget for this run spent; the rest is written next run')
       }
+      let outcomes: CollectionOutcome[]
       try {
-        const results = await session.deleteCollection(chunk.map((h) => h.sfId))
-        this.apply(
-          chunk.map((h) => h.item),
-          results.map((r): RecordResult => {
-            if (r.success || r.errors[0]?.statusCode === 'ENTITY_IS_DELETED')
-              return { ok: true, id: null }
-            return {
-              ok: false,
-              error: {
-                code: r.errors[0]?.statusCode ?? 'UNKNOWN_EXCEPTION',
-                message: r.errors[0]?.message ?? '',
-                fields: [],
-              },
-            }
-          }),
-          report,
-          errors,
-        )
+        outcomes =
+          pack.length === 1
+            ? [{ ok: true, results: await session.collection(pack[0]!.request) }]
+            : await session.composite(pack.map((w) => w.request))
       } catch (error) {
+        const info = errorInfo(error)
         this.failRequest(
-          chunk.map((h) => h.item),
-          error,
+          pack.flatMap((w) => w.items),
+          info,
           report,
           errors,
         )
+        if (classifySfError(info.code, info.message).kind === 'daily_limit') {
+          this.postpone(
+            writes.slice(i + COLLECTIONS_PER_COMPOSITE).flatMap((w) => w.items),
+            'daily limit',
+          )
+          throw new DailyLimit(`paused: the org's daily API limit is reached (${info.message})`)
+        }
+        continue
       }
+      pack.forEach((write, j) => {
+        const outcome = outcomes[j]!
+        if (outcome.ok)
+          write.written(this.apply(write.items, write.outcomes(outcome.results), report, errors))
+        else this.failRequest(write.items, outcome.error, report, errors)
+      })
     }
   }
 
@@ -389,13 +423,13 @@ export class SyncEngine {
   /** A whole request failed: each of its records takes the request's error. */
   private failRequest(
     items: WorkItem<unknown>[],
-    error: unknown,
+    info: SfErrorInfo,
     report: SyncRunReport,
     errors: unknown[],
   ): void {
-    const info = errorInfo(error)
+    const kinds = [...new Set(items.map((i) => i.kind))].join('/')
     this.logger.warn(
-      `sync request for ${items.length} ${items[0]?.kind ?? ''} record(s) failed: ${info.code}: ${info.message}`,
+      `sync request for ${items.length} ${kinds} record(s) failed: ${info.code}: ${info.message}`,
     )
     const now = this.clock()
     this.store.transaction(() => {
