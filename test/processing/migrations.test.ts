@@ -59,6 +59,8 @@ describe('migration 0002 (processing)', () => {
       /cannot store TEXT value in INTEGER column/,
     )
 
+    // The later migrations too (today's Processor needs them), then the first run processes.
+    migrate(db, MIGRATIONS)
     const processor = new Processor(db as unknown as WritableDB)
     expect(processor.runBatch()).toMatchObject({ events: 2, customers: 1 })
     expect(db.prepare('SELECT status, tis_ms FROM visits').all()).toEqual([
@@ -88,6 +90,47 @@ describe('migration 0004 (covering index for processing)', () => {
       )
       .all('C-1', 1) as { detail: string }[]
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX events_by_customer/)
+    db.close()
+  })
+})
+
+describe('migration 0005 (customer_events, off the ingest path)', () => {
+  it('copies the stored events, drops the ingest-time index, and serves the processing read', () => {
+    const db = new Database(':memory:')
+    migrate(db, MIGRATIONS, 4)
+    const insert = db.prepare(
+      `INSERT INTO events (id, name, customer_id, occurred_at, occurred_ms, has_offset, received_ms, raw)
+       VALUES (?, 'customer.shopping', ?, 't', ?, 1, 0, x'00')`,
+    )
+    insert.run('e-2', 'C-2', 5)
+    insert.run('e-1', 'C-1', 9)
+    insert.run('e-3', 'C-1', 7)
+    expect(migrate(db, MIGRATIONS, 5)).toBe(5)
+    expect(
+      db.prepare('SELECT customer_id, occurred_ms, seq, id FROM customer_events').all(),
+    ).toEqual([
+      { customer_id: 'C-1', occurred_ms: 7, seq: 3, id: 'e-3' },
+      { customer_id: 'C-1', occurred_ms: 9, seq: 2, id: 'e-1' },
+      { customer_id: 'C-2', occurred_ms: 5, seq: 1, id: 'e-2' },
+    ])
+    expect(db.prepare('SELECT indexed_seq FROM processing_state').get()).toEqual({ indexed_seq: 3 })
+    // Ingest writes the table, its unique id index and the time index (appended to in order).
+    expect(
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY 1",
+        )
+        .all(),
+    ).toEqual([{ name: 'events_by_time' }, { name: 'sqlite_autoindex_events_1' }])
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT seq, id, name, customer_id, store_id, occurred_ms, has_offset,
+                time_elapsed_s FROM customer_events WHERE customer_id = ? AND seq <= ?
+                ORDER BY occurred_ms, seq`,
+      )
+      .all('C-1', 1) as { detail: string }[]
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/SEARCH customer_events USING PRIMARY KEY/)
+    expect(plan.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/)
     db.close()
   })
 })

@@ -33,6 +33,26 @@ describe('GroupCommitter', () => {
     expect(await committer.submit(3)).toBe(3)
   })
 
+  it('with more batches allowed in flight, hands each turn over at once, in order', async () => {
+    const commits: number[][] = []
+    const committer = new GroupCommitter<number, number>(
+      async (ops) => {
+        commits.push(ops)
+        await later(20)
+        return ops
+      },
+      1000,
+      Infinity,
+    )
+    const first = committer.submit(0)
+    await later(5) // the first hand-over is in flight; the next does not wait for it
+    const rest = [1, 2].map((n) => committer.submit(n))
+    await later(5)
+    expect(commits).toEqual([[0], [1, 2]])
+    expect(await Promise.all([first, ...rest])).toEqual([0, 1, 2])
+    await committer.idle()
+  })
+
   it('caps a batch at maxBatch', async () => {
     const sizes: number[] = []
     const committer = new GroupCommitter<number, number>((ops) => {
@@ -51,7 +71,9 @@ describe('GroupCommitter', () => {
       )
       expect(answers.every((a) => a.status === 201)).toBe(true)
       expect(core.committer.operations).toBe(200)
-      expect(core.committer.batches).toBeLessThan(100)
+      // The transactions, counted where they happen: the commit thread groups the hand-overs.
+      expect(core.writer.transactions).toBeGreaterThan(0)
+      expect(core.writer.transactions).toBeLessThan(100)
     } finally {
       await core.dispose()
     }

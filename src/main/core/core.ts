@@ -49,6 +49,8 @@ export interface RunningCore {
   ingestUrl: string
   db: WritableDB
   committer: GroupCommitter<IngestOp, IngestOutcome>
+  /** The ingest writer thread (`transactions` counts its commits). */
+  writer: CommitThread
   processor: Processor
   /** True when processing runs on its own thread (false: on the main thread, see the log). */
   processingOnThread: boolean
@@ -79,12 +81,16 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   }
   // Opening here runs the migrations once, before the commit thread opens its own connection.
   const db = openWritable(config.dataDir)
+  // The processing thread checkpoints the WAL when there is one; else the commit thread does.
+  const checkpointEveryMs = 1000
+  const processingThread = ProcessingThread.available()
   const writer = new CommitThread({
     dataDir: config.dataDir,
     // Processing's catch-up batches can hold the write lock for a second or more; an event
     // waits that out rather than being answered 500 for a lock of Footfall's own.
     busyTimeoutMs: 5000,
-    checkpointEveryMs: 1000,
+    checkpointEveryMs: processingThread ? 0 : checkpointEveryMs,
+    maxBatch: config.commitMaxBatch,
   })
   try {
     await writer.open()
@@ -92,9 +98,12 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     closeWritable(db)
     throw error
   }
+  // Hands each turn's requests to the commit thread at once, which groups what queued up while
+  // it was busy into one transaction (commit-worker.ts).
   const committer = new GroupCommitter<IngestOp, IngestOutcome>(
     (ops) => writer.commit(ops),
     config.commitMaxBatch,
+    Infinity,
   )
   const ingest = createIngestServer({
     sink: committer,
@@ -110,15 +119,17 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   const processor = new Processor(db, config.processing)
   let thread: ProcessingThread | null = null
   let runner: BatchRunner = inThreadRunner(processor)
-  if (ProcessingThread.available()) {
+  if (processingThread) {
     // Only plain data crosses into the thread: a test's clock stays on this side.
     const options = { ...config.processing }
     delete options.clock
-    thread = new ProcessingThread({ dataDir: config.dataDir, options })
+    thread = new ProcessingThread({ dataDir: config.dataDir, options, checkpointEveryMs })
     try {
       await thread.open()
       runner = thread
     } catch (error) {
+      // This connection then checkpoints by itself (SQLite's automatic checkpoints, in
+      // processing's commits).
       config.logger.warn(
         `processing on the main thread: its worker did not start (${String(error)})`,
       )
@@ -163,6 +174,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     ingestUrl,
     db,
     committer,
+    writer,
     processor,
     processingOnThread: thread !== null,
     processNow: () => scheduler.runNow(),

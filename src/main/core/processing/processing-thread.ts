@@ -6,6 +6,8 @@ import type { BatchRunner, RunTotals } from './run-batches'
 export interface ProcessingWorkerData {
   dataDir: string
   options: Omit<ProcessorOptions, 'clock'>
+  /** How often this thread checkpoints the store's WAL (see processing-worker.ts). */
+  checkpointEveryMs: number
 }
 
 /**

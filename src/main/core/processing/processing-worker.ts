@@ -10,14 +10,16 @@ import type { ProcessingWorkerData } from './processing-thread'
  * The processing thread. Its batches are synchronous SQLite work (better-sqlite3); here they stop
  * only this thread, never the ingest listener's event loop on the main thread.
  */
-const { dataDir, options } = workerData as ProcessingWorkerData
+const { dataDir, options, checkpointEveryMs } = workerData as ProcessingWorkerData
 if (!parentPort) throw new Error('processing-worker runs as a worker thread')
 
 // Long enough to wait out a commit-thread batch or a `footfall reprocess` batch.
 const db = openWritable(dataDir, { busyTimeoutMs: 10_000 })
-// The commit thread checkpoints on its timer, between its batches; left automatic, SQLite would
-// also run checkpoints inside this thread's commits and lengthen them.
+// This thread checkpoints the WAL for the whole store, on a timer, between its batches, so that
+// neither its own commits nor the ingest commits ever run one (PASSIVE: it copies what it can
+// without waiting for, or blocking, a writer).
 db.pragma('wal_autocheckpoint = 0')
+const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
 const processor = new Processor(db, options)
 let stopping = false
 
@@ -29,5 +31,8 @@ serveCalls<null, RunTotals>(parentPort, {
   notice: (name) => {
     if (name === 'stop') stopping = true
   },
-  close: () => closeWritable(db),
+  close: () => {
+    clearInterval(checkpoints)
+    closeWritable(db)
+  },
 })

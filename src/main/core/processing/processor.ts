@@ -21,6 +21,8 @@ export interface ProcessingState {
   rebuild_now_ms: number | null
   rebuild_after_customer: string | null
   last_run_ms: number | null
+  /** `customer_events` holds every event with seq <= indexed_seq (migration 0005). */
+  indexed_seq: number
 }
 
 export interface BatchReport {
@@ -42,6 +44,8 @@ export interface ProcessorOptions {
   maxEventsPerBatch?: number
   /** Most customers one rebuild batch (one transaction) recomputes. */
   maxCustomersPerBatch?: number
+  /** Most events one batch copies into `customer_events` before a rebuild or catch-up. */
+  maxIndexPerBatch?: number
   /**
    * A backlog larger than this (and than a quarter of all events) is caught up customer by
    * customer, like a rebuild, instead of in arrival order: a cold store or a long outage would
@@ -120,12 +124,13 @@ const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
   'top_brands',
 ]
 
-// No raw here: then the customer index covers the query (migration 0002), and only checkouts,
-// whose items live in the raw payload, cost a lookup of the row (rawOf).
 /** Clock skew tolerated before an event dated after its own receipt is an alert. */
 const FUTURE_TOLERANCE_MS = 3_600_000
 
+// Read from `customer_events`, one contiguous range per customer. No raw there: only checkouts,
+// whose items live in the raw payload, cost a lookup of the events row (rawOf).
 const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s`
+const INDEX_COLUMNS = `customer_id, occurred_ms, seq, name, store_id, id, has_offset, time_elapsed_s, received_ms`
 
 /**
  * Turns stored events into visits, rollups and alerts, one transaction per batch. Every read
@@ -137,6 +142,7 @@ export class Processor {
   readonly config: ProcessingConfig
   private readonly maxEvents: number
   private readonly maxCustomers: number
+  private readonly maxIndex: number
   private readonly catchUpAfter: number
   private readonly catchUpAfterCustomers: number
   private readonly clock: () => number
@@ -151,6 +157,7 @@ export class Processor {
     this.config = options.config ?? PROCESSING_DEFAULTS
     this.maxEvents = options.maxEventsPerBatch ?? 1_000
     this.maxCustomers = options.maxCustomersPerBatch ?? 200
+    this.maxIndex = options.maxIndexPerBatch ?? 100_000
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
@@ -161,8 +168,14 @@ export class Processor {
         UPDATE processing_state SET cursor_seq = @cursor_seq, now_ms = @now_ms,
           quarantine_cursor = @quarantine_cursor, change_seq = @change_seq,
           rebuild_target_seq = @rebuild_target_seq, rebuild_now_ms = @rebuild_now_ms,
-          rebuild_after_customer = @rebuild_after_customer, last_run_ms = @last_run_ms
+          rebuild_after_customer = @rebuild_after_customer, last_run_ms = @last_run_ms,
+          indexed_seq = @indexed_seq
         WHERE id = 1`),
+      // Sorted, so that the rows go into the clustered table in its own order.
+      indexRange: db.prepare(`
+        INSERT INTO customer_events (${INDEX_COLUMNS})
+        SELECT ${INDEX_COLUMNS} FROM events WHERE seq > ? AND seq <= ?
+        ORDER BY customer_id, occurred_ms, seq`),
       newEvents: db.prepare(
         `SELECT seq, id, customer_id, store_id, occurred_ms, has_offset, received_ms FROM events
          WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -178,11 +191,11 @@ export class Processor {
         'SELECT DISTINCT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?',
       ),
       customerEvents: db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE customer_id = ? AND seq <= ?
+        `SELECT ${EVENT_COLUMNS} FROM customer_events WHERE customer_id = ? AND seq <= ?
          ORDER BY occurred_ms, seq`,
       ),
       nextCustomers: db.prepare(
-        'SELECT DISTINCT customer_id FROM events WHERE customer_id > ? ORDER BY customer_id LIMIT ?',
+        'SELECT DISTINCT customer_id FROM customer_events WHERE customer_id > ? ORDER BY customer_id LIMIT ?',
       ),
       maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
       maxMsUpTo: db.prepare('SELECT max(occurred_ms) AS ms FROM events WHERE seq <= ?'),
@@ -352,6 +365,7 @@ export class Processor {
       this.beginRebuild(state, maxSeq)
       return this.rebuildBatch(state)
     }
+    this.indexThrough(state, cursor)
     const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
     report.events = fresh.length
     this.addStreamTallies(fresh)
@@ -374,6 +388,12 @@ export class Processor {
   private rebuildBatch(state: ProcessingState): BatchReport {
     const target = state.rebuild_target_seq ?? 0
     const nowMs = state.rebuild_now_ms ?? 0
+    if (state.indexed_seq < target) {
+      // The customers' events must all be in customer_events before any customer is recomputed;
+      // a large backlog is copied over several batches, so no one transaction holds the lock long.
+      this.indexThrough(state, Math.min(target, state.indexed_seq + this.maxIndex))
+      return emptyReport('rebuild')
+    }
     const customers = (
       this.s.nextCustomers.all(state.rebuild_after_customer ?? '', this.maxCustomers) as {
         customer_id: string
@@ -405,6 +425,13 @@ export class Processor {
     return report
   }
 
+  /** Copies the events up to `seq` into customer_events (see migration 0005). */
+  private indexThrough(state: ProcessingState, seq: number): void {
+    if (seq <= state.indexed_seq) return
+    this.s.indexRange.run(state.indexed_seq, seq)
+    state.indexed_seq = seq
+  }
+
   // ---- per customer -----------------------------------------------------------------------
 
   private recompute(
@@ -413,15 +440,7 @@ export class Processor {
     nowMs: number,
     kind: BatchReport['kind'],
   ): BatchReport {
-    const report: BatchReport = {
-      kind,
-      events: 0,
-      customers: customers.length,
-      visitsChanged: 0,
-      rollupsChanged: 0,
-      failures: 0,
-      rebuildDone: false,
-    }
+    const report: BatchReport = { ...emptyReport(kind), customers: customers.length }
     for (const customerId of customers) {
       const events = this.s.customerEvents.all(customerId, cursor) as StoredEvent[]
       for (const e of events) {
@@ -604,6 +623,18 @@ export class Processor {
   private putQuarantineAlert(q: QuarantineRow): void {
     const replayed = q.replay_state === 'stored' || q.replay_state === 'duplicate'
     this.alerts.put(quarantineAlert(q), 'quarantine', replayed ? 'resolved' : 'open', q.seq)
+  }
+}
+
+function emptyReport(kind: BatchReport['kind']): BatchReport {
+  return {
+    kind,
+    events: 0,
+    customers: 0,
+    visitsChanged: 0,
+    rollupsChanged: 0,
+    failures: 0,
+    rebuildDone: false,
   }
 }
 

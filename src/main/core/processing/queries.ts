@@ -99,9 +99,9 @@ export function toAlertDto(row: AlertRow): AlertDto {
  * visit key) to `last_event_id`; failed events are in no visit.
  */
 export function customerJourney(db: AnyDB, customerId: string): JourneyDto {
-  const { cursor_seq: cursor } = db
-    .prepare('SELECT cursor_seq FROM processing_state WHERE id = 1')
-    .get() as { cursor_seq: number }
+  const { cursor_seq: cursor, indexed_seq: indexed } = db
+    .prepare('SELECT cursor_seq, indexed_seq FROM processing_state WHERE id = 1')
+    .get() as { cursor_seq: number; indexed_seq: number }
   const rollup = db
     .prepare('SELECT * FROM customer_rollups WHERE customer_id = ?')
     .get(customerId) as (RollupRow & { version: number }) | undefined
@@ -119,10 +119,17 @@ export function customerJourney(db: AnyDB, customerId: string): JourneyDto {
   )
   const events = db
     .prepare(
-      `SELECT seq, id, name, occurred_at, occurred_ms, store_id FROM events
-       WHERE customer_id = ? ORDER BY occurred_ms, seq`,
+      // Processed events by the customer's index (migration 0005), plus those stored since
+      // processing last indexed (a short scan of the newest rows, by seq).
+      `SELECT c.seq, c.id, c.name, e.occurred_at, c.occurred_ms, c.store_id
+       FROM customer_events c JOIN events e ON e.seq = c.seq
+       WHERE c.customer_id = ?
+       UNION ALL
+       SELECT seq, id, name, occurred_at, occurred_ms, store_id FROM events
+       WHERE seq > ? AND customer_id = ?
+       ORDER BY occurred_ms, seq`,
     )
-    .all(customerId) as {
+    .all(customerId, indexed, customerId) as {
     seq: number
     id: string
     name: string

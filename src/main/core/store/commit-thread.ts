@@ -4,15 +4,27 @@ import type { IngestOp, IngestOutcome } from './event-store'
 export interface CommitWorkerData {
   dataDir: string
   busyTimeoutMs: number
+  /** 0: no checkpoints from this thread (another connection runs them). */
   checkpointEveryMs: number
+  /** Most operations one transaction takes (1: a commit per request, the benchmark's naive case). */
+  maxBatch: number
 }
 
 /**
  * The ingest writer on its own thread: `commit(ops)` resolves with the outcomes once the batch
  * is durable, or rejects when nothing of it was kept (the listener answers 500).
  */
+/** The thread's answer to one hand-over: its outcomes, and which transaction kept them. */
+export interface CommitAnswer {
+  outcomes: IngestOutcome[]
+  /** Transactions committed on the thread so far, this one included. */
+  transaction: number
+}
+
 export class CommitThread {
-  private readonly client: WorkerClient<IngestOp[], IngestOutcome[]>
+  private readonly client: WorkerClient<IngestOp[], CommitAnswer>
+  /** Transactions the thread has committed (as of its latest answer). */
+  transactions = 0
 
   constructor(settings: CommitWorkerData) {
     const entry = workerEntry(import.meta.url, 'commit-worker')
@@ -25,8 +37,10 @@ export class CommitThread {
     return this.client.open()
   }
 
-  commit(ops: IngestOp[]): Promise<IngestOutcome[]> {
-    return this.client.call(ops)
+  async commit(ops: IngestOp[]): Promise<IngestOutcome[]> {
+    const answer = await this.client.call(ops)
+    this.transactions = Math.max(this.transactions, answer.transaction)
+    return answer.outcomes
   }
 
   /** Closes the worker's connection (checkpointing the WAL) and ends the thread. */

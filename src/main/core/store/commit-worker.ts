@@ -3,14 +3,14 @@ import { serveCalls } from '../threads/serve-calls'
 import { closeWritable, openWritable } from './database'
 import { EventStore } from './event-store'
 import type { IngestOp, IngestOutcome } from './event-store'
-import type { CommitWorkerData } from './commit-thread'
+import type { CommitAnswer, CommitWorkerData } from './commit-thread'
 
 /**
  * The ingest writer's thread. better-sqlite3 is synchronous, so a commit's fsync would stop the
  * listener's event loop; here it stops only this thread while the listener reads and validates
  * the next requests.
  */
-const { dataDir, busyTimeoutMs, checkpointEveryMs } = workerData as CommitWorkerData
+const { dataDir, busyTimeoutMs, checkpointEveryMs, maxBatch } = workerData as CommitWorkerData
 if (!parentPort) throw new Error('commit-worker runs as a worker thread')
 
 const db = openWritable(dataDir, { busyTimeoutMs })
@@ -18,15 +18,46 @@ const store = new EventStore(db)
 
 // Checkpoints copy the WAL back into the database file and fsync it: tens of milliseconds when
 // the WAL is large. Left automatic, SQLite runs them inside a commit, and the requests of that
-// batch wait. Instead this thread checkpoints between batches, on a timer, in PASSIVE mode
-// (never waiting for a lock); a commit that arrives meanwhile waits at most one checkpoint.
+// batch wait. So this connection never checkpoints by itself; the processing thread does it on a
+// timer (PASSIVE: it never waits for, nor blocks, this thread's commits). Only when there is no
+// processing thread does this one checkpoint, on its timer, between commits.
 db.pragma('wal_autocheckpoint = 0')
-const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
+const checkpoints =
+  checkpointEveryMs > 0
+    ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
+    : null
 
-serveCalls<IngestOp[], IngestOutcome[]>(parentPort, {
-  handle: (ops) => store.commit(ops),
+// Group commit happens here, where the disk is: the listener hands over what each turn of its
+// event loop read, and every hand-over that arrived while the last commit was on its way to disk
+// goes into the next transaction and its single fsync. So this thread starts the next commit
+// the moment the last one ends, without waiting for the listener to answer and hand over again.
+let transactions = 0
+const commit = (ops: IngestOp[]): IngestOutcome[] => {
+  const outcomes = store.commit(ops)
+  transactions += 1
+  return outcomes
+}
+serveCalls<IngestOp[], CommitAnswer>(parentPort, {
+  handle: (ops) => ({ outcomes: commit(ops), transaction: transactions }),
+  together: {
+    handle: (handovers) => {
+      const outcomes = commit(handovers.flat())
+      let at = 0
+      return handovers.map((ops) => ({
+        outcomes: outcomes.slice(at, (at += ops.length)),
+        transaction: transactions,
+      }))
+    },
+    take: (queued) => {
+      let n = 0
+      let ops = 0
+      while (n < queued.length && ops + (queued[n]?.length ?? 0) <= maxBatch)
+        ops += queued[n++]!.length
+      return n
+    },
+  },
   close: () => {
-    clearInterval(checkpoints)
+    if (checkpoints) clearInterval(checkpoints)
     closeWritable(db)
   },
 })

@@ -6,12 +6,13 @@
  *
  * `commit` keeps a whole batch in one transaction and returns one outcome per operation, in
  * order. If it fails, nothing of the batch was kept and every caller in it gets the error.
- * At most one batch is in flight, so batches commit in arrival order.
+ * At most `maxInFlight` batches are in flight (default one); with more, `commit` must keep them
+ * in the order it was given them (the commit thread does: it groups them further, in order).
  */
 export class GroupCommitter<Op, Outcome> {
   private pending: { op: Op; resolve: (o: Outcome) => void; reject: (e: unknown) => void }[] = []
   private scheduled = false
-  private inFlight = false
+  private inFlight = 0
   private idleWaiters: (() => void)[] = []
   batches = 0
   operations = 0
@@ -19,6 +20,7 @@ export class GroupCommitter<Op, Outcome> {
   constructor(
     private readonly commit: (ops: Op[]) => Promise<Outcome[]> | Outcome[],
     private readonly maxBatch = 1000,
+    private readonly maxInFlight = 1,
   ) {}
 
   submit(op: Op): Promise<Outcome> {
@@ -35,11 +37,11 @@ export class GroupCommitter<Op, Outcome> {
   }
 
   private isIdle(): boolean {
-    return !this.scheduled && !this.inFlight && this.pending.length === 0
+    return !this.scheduled && this.inFlight === 0 && this.pending.length === 0
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.pending.length === 0) return
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.pending.length === 0) return
     this.scheduled = true
     // setImmediate runs after the poll phase: every request body that completed in this turn
     // of the loop is queued by then and rides in the same transaction.
@@ -48,8 +50,10 @@ export class GroupCommitter<Op, Outcome> {
 
   private async flush(): Promise<void> {
     this.scheduled = false
-    this.inFlight = true
+    this.inFlight += 1
     const batch = this.pending.splice(0, this.maxBatch)
+    // More of the queue may go at once (a batch cap, or more batches allowed in flight).
+    this.schedule()
     try {
       const outcomes = await this.commit(batch.map((p) => p.op))
       this.batches += 1
@@ -58,7 +62,7 @@ export class GroupCommitter<Op, Outcome> {
     } catch (error) {
       for (const p of batch) p.reject(error)
     } finally {
-      this.inFlight = false
+      this.inFlight -= 1
     }
     this.schedule()
     if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake()

@@ -3,6 +3,7 @@ import { migration0001 } from './0001-event-store'
 import { migration0002 } from './0002-processing'
 import { migration0003 } from './0003-sync'
 import { migration0004 } from './0004-processing-index'
+import { migration0005 } from './0005-customer-events'
 
 /** Every migration, in order. Imported statically so the Electron bundle carries them. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002,
   migration0003,
   migration0004,
+  migration0005,
 ]
