@@ -132,6 +132,32 @@ describe('rebuild equality', () => {
     }
   })
 
+  it('a catch-up cut as short as it gets (50-event copies, batches out of time after one customer) gives the same', () => {
+    const dir = tempDir()
+    const fresh = openWritable(dir.path)
+    try {
+      fresh.exec(`ATTACH DATABASE '${databasePath(core.dataDir)}' AS src`)
+      fresh.exec('INSERT INTO events SELECT * FROM src.events')
+      fresh.exec('INSERT INTO quarantine SELECT * FROM src.quarantine')
+      fresh.exec('DETACH DATABASE src')
+      const events = (fresh.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
+      const customers = (
+        fresh.prepare('SELECT count(DISTINCT customer_id) AS n FROM events').get() as { n: number }
+      ).n
+      const processor = new Processor(fresh, {
+        catchUpAfterEvents: 10,
+        maxIndexPerBatch: 50,
+        maxBatchMs: 0,
+      })
+      // Copies of at most 50 events, then one customer a batch, then the stream-wide alerts.
+      expect(drain(processor)).toBeGreaterThanOrEqual(Math.ceil(events / 50) + customers)
+      expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+    } finally {
+      closeWritable(fresh)
+      dir.cleanup()
+    }
+  })
+
   it('reprocess in place changes nothing (no version bump) and keeps dismissed alerts', async () => {
     const key = (
       core.db.prepare("SELECT key FROM alerts WHERE kind = 'abandoned_visit' LIMIT 1").get() as {

@@ -23,6 +23,8 @@ export interface ProcessingState {
   last_run_ms: number | null
   /** `customer_events` holds every event with seq <= indexed_seq (migration 0005). */
   indexed_seq: number
+  /** A rebuild's stream-wide tallies so far (JSON of StreamTallies). */
+  rebuild_tallies: string | null
 }
 
 export interface BatchReport {
@@ -46,6 +48,8 @@ export interface ProcessorOptions {
   maxCustomersPerBatch?: number
   /** Most events one batch copies into `customer_events` before a rebuild or catch-up. */
   maxIndexPerBatch?: number
+  /** A rebuild batch stops taking customers after this long (it holds the write lock). */
+  maxBatchMs?: number
   /**
    * A backlog larger than this (and than a quarter of all events) is caught up customer by
    * customer, like a rebuild, instead of in arrival order: a cold store or a long outage would
@@ -95,6 +99,61 @@ interface StreamTally {
   lastMs: number
 }
 
+/** Every stream-level tally of a set of events; plain data (a rebuild keeps it as JSON). */
+interface StreamTallies {
+  missing: StreamTally | null
+  /** By store id ('' for the unknown store, which has no id). */
+  noOffset: Record<string, StreamTally>
+  future: Record<string, StreamTally>
+}
+
+/** The columns the tallies read, as both a new event and a customer's stored event carry them. */
+interface TalliedEvent {
+  seq: number
+  id: string
+  customer_id: string
+  store_id: string | null
+  occurred_ms: number
+  has_offset: number
+  received_ms: number
+}
+
+const noTallies = (): StreamTallies => ({ missing: null, noOffset: {}, future: {} })
+
+/** Adds events to tallies: counts, the first event by seq, the first and last timestamps. */
+function tally(into: StreamTallies, events: readonly TalliedEvent[]): StreamTallies {
+  const add = (t: StreamTally | null | undefined, e: TalliedEvent): StreamTally => {
+    if (!t) {
+      return {
+        count: 1,
+        firstSeq: e.seq,
+        eventId: e.id,
+        customerId: e.customer_id,
+        firstMs: e.occurred_ms,
+        lastMs: e.occurred_ms,
+      }
+    }
+    t.count += 1
+    if (e.seq < t.firstSeq) {
+      t.firstSeq = e.seq
+      t.eventId = e.id
+      t.customerId = e.customer_id
+    }
+    t.firstMs = Math.min(t.firstMs, e.occurred_ms)
+    t.lastMs = Math.max(t.lastMs, e.occurred_ms)
+    return t
+  }
+  for (const e of events) {
+    const store = e.store_id ?? ''
+    if (e.store_id === null) into.missing = add(into.missing, e)
+    if (e.has_offset === 0) into.noOffset[store] = add(into.noOffset[store], e)
+    if (e.occurred_ms > e.received_ms + FUTURE_TOLERANCE_MS) {
+      into.future[store] = add(into.future[store], e)
+    }
+  }
+  return into
+}
+
 const VISIT_FIELDS: readonly (keyof VisitRow)[] = [
   'customer_id',
   'store_id',
@@ -129,7 +188,8 @@ const FUTURE_TOLERANCE_MS = 3_600_000
 
 // Read from `customer_events`, one contiguous range per customer. No raw there: only checkouts,
 // whose items live in the raw payload, cost a lookup of the events row (rawOf).
-const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s`
+const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s,
+  received_ms`
 const INDEX_COLUMNS = `customer_id, occurred_ms, seq, name, store_id, id, has_offset, time_elapsed_s, received_ms`
 
 /**
@@ -143,12 +203,15 @@ export class Processor {
   private readonly maxEvents: number
   private readonly maxCustomers: number
   private readonly maxIndex: number
+  private readonly maxBatchMs: number
   private readonly catchUpAfter: number
   private readonly catchUpAfterCustomers: number
   private readonly clock: () => number
   private readonly alerts: AlertWriter
   private readonly s
   private changeSeq = 0
+  /** Events copied into customer_events per millisecond, as last measured. */
+  private indexPerMs = 200
 
   constructor(
     private readonly db: WritableDB,
@@ -158,6 +221,7 @@ export class Processor {
     this.maxEvents = options.maxEventsPerBatch ?? 1_000
     this.maxCustomers = options.maxCustomersPerBatch ?? 200
     this.maxIndex = options.maxIndexPerBatch ?? 100_000
+    this.maxBatchMs = options.maxBatchMs ?? 100
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
@@ -169,7 +233,7 @@ export class Processor {
           quarantine_cursor = @quarantine_cursor, change_seq = @change_seq,
           rebuild_target_seq = @rebuild_target_seq, rebuild_now_ms = @rebuild_now_ms,
           rebuild_after_customer = @rebuild_after_customer, last_run_ms = @last_run_ms,
-          indexed_seq = @indexed_seq
+          indexed_seq = @indexed_seq, rebuild_tallies = @rebuild_tallies
         WHERE id = 1`),
       // Sorted, so that the rows go into the clustered table in its own order.
       indexRange: db.prepare(`
@@ -252,20 +316,6 @@ export class Processor {
         SELECT q.seq, q.received_ms, q.reason, q.event_id, q.customer_id, r.state AS replay_state
         FROM quarantine q LEFT JOIN quarantine_replays r ON r.quarantine_seq = q.seq
         WHERE q.seq > ? ORDER BY q.seq LIMIT ?`),
-      missingStoreUpTo: db.prepare(`
-        SELECT count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
-               max(occurred_ms) AS lastMs
-        FROM events WHERE store_id IS NULL AND seq <= ?`),
-      noOffsetUpTo: db.prepare(`
-        SELECT store_id, count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
-               max(occurred_ms) AS lastMs
-        FROM events WHERE has_offset = 0 AND seq <= ? GROUP BY store_id`),
-      futureUpTo: db.prepare(`
-        SELECT store_id, count(*) AS count, min(seq) AS firstSeq, min(occurred_ms) AS firstMs,
-               max(occurred_ms) AS lastMs
-        FROM events WHERE occurred_ms > received_ms + ${FUTURE_TOLERANCE_MS} AND seq <= ?
-        GROUP BY store_id`),
-      eventBySeq: db.prepare('SELECT id, customer_id FROM events WHERE seq = ?'),
       rawOf: db.prepare('SELECT raw FROM events WHERE seq = ?'),
     }
   }
@@ -383,6 +433,7 @@ export class Processor {
     state.rebuild_target_seq = target
     state.rebuild_now_ms = (this.s.maxMsUpTo.get(target) as { ms: number | null }).ms
     state.rebuild_after_customer = null
+    state.rebuild_tallies = JSON.stringify(noTallies())
   }
 
   private rebuildBatch(state: ProcessingState): BatchReport {
@@ -391,7 +442,16 @@ export class Processor {
     if (state.indexed_seq < target) {
       // The customers' events must all be in customer_events before any customer is recomputed;
       // a large backlog is copied over several batches, so no one transaction holds the lock long.
-      this.indexThrough(state, Math.min(target, state.indexed_seq + this.maxIndex))
+      // Sized by the rate measured so far to take about maxBatchMs.
+      const chunk = Math.min(
+        this.maxIndex,
+        Math.max(1_000, Math.round(this.indexPerMs * this.maxBatchMs)),
+      )
+      const started = performance.now()
+      const upTo = Math.min(target, state.indexed_seq + chunk)
+      const copied = upTo - state.indexed_seq
+      this.indexThrough(state, upTo)
+      this.indexPerMs = copied / Math.max(1, performance.now() - started)
       return emptyReport('rebuild')
     }
     const customers = (
@@ -399,12 +459,20 @@ export class Processor {
         customer_id: string
       }[]
     ).map((r) => r.customer_id)
-    const report = this.recompute(customers, target, nowMs, 'rebuild')
-    const lastCustomer = customers.at(-1)
+    const tallies = state.rebuild_tallies
+      ? (JSON.parse(state.rebuild_tallies) as StreamTallies)
+      : noTallies()
+    // A batch also ends when its time is up, so that it never holds the write lock for long
+    // (ingest commits wait for it); the next batch continues after the last customer done.
+    const deadline = performance.now() + this.maxBatchMs
+    const report = this.recompute(customers, target, nowMs, 'rebuild', tallies, deadline)
+    state.rebuild_tallies = JSON.stringify(tallies)
+    const lastCustomer = customers[report.customers - 1]
     if (lastCustomer !== undefined) state.rebuild_after_customer = lastCustomer
-    if (customers.length < this.maxCustomers) {
-      // Last batch: the stream-wide and quarantine alerts from scratch, then the cursor jumps.
-      this.setStreamTallies(target)
+    if (customers.length < this.maxCustomers && report.customers === customers.length) {
+      // Last batch: the stream-wide alerts from the tallies of every customer's events (each
+      // customer was recomputed exactly once), the quarantine alerts, then the cursor jumps.
+      this.setStreamTallies(tallies)
       let qCursor = 0
       for (;;) {
         const rows = this.s.newQuarantine.all(qCursor, 10_000) as QuarantineRow[]
@@ -420,6 +488,7 @@ export class Processor {
       state.rebuild_target_seq = null
       state.rebuild_now_ms = null
       state.rebuild_after_customer = null
+      state.rebuild_tallies = null
       report.rebuildDone = true
     }
     return report
@@ -439,10 +508,15 @@ export class Processor {
     cursor: number,
     nowMs: number,
     kind: BatchReport['kind'],
+    tallies?: StreamTallies,
+    deadline = Infinity,
   ): BatchReport {
-    const report: BatchReport = { ...emptyReport(kind), customers: customers.length }
+    const report = emptyReport(kind)
     for (const customerId of customers) {
-      const events = this.s.customerEvents.all(customerId, cursor) as StoredEvent[]
+      if (report.customers > 0 && performance.now() > deadline) break
+      report.customers += 1
+      const events = this.s.customerEvents.all(customerId, cursor) as (StoredEvent & TalliedEvent)[]
+      if (tallies) tally(tallies, events)
       for (const e of events) {
         e.raw =
           e.name === 'customer.checked.out'
@@ -532,38 +606,13 @@ export class Processor {
   // ---- stream-wide and quarantine alerts -----------------------------------------------------
 
   private addStreamTallies(fresh: readonly NewEventRow[]): void {
-    let missing: StreamTally | null = null
-    const noOffset = new Map<string | null, StreamTally>()
-    const future = new Map<string | null, StreamTally>()
-    const add = (t: StreamTally | null | undefined, e: NewEventRow): StreamTally => {
-      if (!t) {
-        return {
-          count: 1,
-          firstSeq: e.seq,
-          eventId: e.id,
-          customerId: e.customer_id,
-          firstMs: e.occurred_ms,
-          lastMs: e.occurred_ms,
-        }
-      }
-      t.count += 1
-      t.firstMs = Math.min(t.firstMs, e.occurred_ms)
-      t.lastMs = Math.max(t.lastMs, e.occurred_ms)
-      return t
+    const t = tally(noTallies(), fresh)
+    if (t.missing) this.putStreamAlert(missingStoreAlert(this.merge(missingStoreKey, t.missing)))
+    for (const [store, x] of Object.entries(t.noOffset)) {
+      this.putStreamAlert(noOffsetAlert(store || null, this.merge(noOffsetKey(store || null), x)))
     }
-    for (const e of fresh) {
-      if (e.store_id === null) missing = add(missing, e)
-      if (e.has_offset === 0) noOffset.set(e.store_id, add(noOffset.get(e.store_id), e))
-      if (e.occurred_ms > e.received_ms + FUTURE_TOLERANCE_MS) {
-        future.set(e.store_id, add(future.get(e.store_id), e))
-      }
-    }
-    if (missing) this.putStreamAlert(missingStoreAlert(this.merge(missingStoreKey, missing)))
-    for (const [store, t] of noOffset) {
-      this.putStreamAlert(noOffsetAlert(store, this.merge(noOffsetKey(store), t)))
-    }
-    for (const [store, t] of future) {
-      this.putStreamAlert(futureAlert(store, this.merge(futureKey(store), t)))
+    for (const [store, x] of Object.entries(t.future)) {
+      this.putStreamAlert(futureAlert(store || null, this.merge(futureKey(store || null), x)))
     }
   }
 
@@ -581,39 +630,18 @@ export class Processor {
     }
   }
 
-  private setStreamTallies(target: number): void {
-    const seen = new Set<string>()
-    const missing = this.s.missingStoreUpTo.get(target) as Omit<
-      StreamTally,
-      'eventId' | 'customerId'
-    >
-    if (missing.count > 0) {
-      const alert = missingStoreAlert(this.withExample(missing))
-      this.putStreamAlert(alert)
-      seen.add(alert.key)
-    }
-    const rows = this.s.noOffsetUpTo.all(target) as (Omit<StreamTally, 'eventId' | 'customerId'> & {
-      store_id: string | null
-    })[]
-    for (const r of rows) {
-      const alert = noOffsetAlert(r.store_id, this.withExample(r))
-      this.putStreamAlert(alert)
-      seen.add(alert.key)
-    }
-    const ahead = this.s.futureUpTo.all(target) as typeof rows
-    for (const r of ahead) {
-      const alert = futureAlert(r.store_id, this.withExample(r))
-      this.putStreamAlert(alert)
-      seen.add(alert.key)
-    }
+  /** Sets the stream-wide alerts to exactly these tallies; the others are resolved. */
+  private setStreamTallies(t: StreamTallies): void {
+    const alerts = [
+      ...(t.missing ? [missingStoreAlert(t.missing)] : []),
+      ...Object.entries(t.noOffset).map(([store, x]) => noOffsetAlert(store || null, x)),
+      ...Object.entries(t.future).map(([store, x]) => futureAlert(store || null, x)),
+    ]
+    for (const alert of alerts) this.putStreamAlert(alert)
+    const seen = new Set(alerts.map((a) => a.key))
     for (const old of this.alerts.ofScope('stream')) {
       if (!seen.has(old.key)) this.alerts.resolve(old.key)
     }
-  }
-
-  private withExample(t: Omit<StreamTally, 'eventId' | 'customerId'>): StreamTally {
-    const ev = this.s.eventBySeq.get(t.firstSeq) as { id: string; customer_id: string }
-    return { ...t, eventId: ev.id, customerId: ev.customer_id }
   }
 
   private putStreamAlert(alert: DerivedAlert): void {

@@ -31,6 +31,9 @@ export const migration0005: Migration = {
              received_ms
       FROM events ORDER BY customer_id, occurred_ms, seq;
     ALTER TABLE processing_state ADD COLUMN indexed_seq INTEGER NOT NULL DEFAULT 0;
+    -- A rebuild's stream-wide tallies so far (JSON), summed batch by batch over the customers
+    -- it recomputed, so that its last batch need not scan every event again.
+    ALTER TABLE processing_state ADD COLUMN rebuild_tallies TEXT;
     UPDATE processing_state SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM events);
     DROP INDEX events_by_customer;
   `,
