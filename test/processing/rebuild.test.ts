@@ -118,7 +118,7 @@ describe('rebuild equality', () => {
       fresh.exec('INSERT INTO quarantine SELECT * FROM src.quarantine')
       fresh.exec('DETACH DATABASE src')
       // One big batch and the default rebuild path: a very different split from the live runs.
-      const processor = new Processor(fresh, { maxEventsPerBatch: 100_000 })
+      const processor = new Processor(fresh, { maxEventsPerBatch: 100_000, maxBatchMs: Infinity })
       expect(drain(processor)).toBe(1)
       expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
 

@@ -48,7 +48,11 @@ export interface ProcessorOptions {
   maxCustomersPerBatch?: number
   /** Most events one batch copies into `customer_events` before a rebuild or catch-up. */
   maxIndexPerBatch?: number
-  /** A rebuild batch stops taking customers after this long (it holds the write lock). */
+  /**
+   * How long a batch should hold the write lock (ingest commits wait for it): a rebuild batch
+   * stops taking customers after this long; an incremental one takes as many events as the
+   * rate measured so far does in this time.
+   */
   maxBatchMs?: number
   /**
    * A backlog larger than this (and than a quarter of all events) is caught up customer by
@@ -212,6 +216,8 @@ export class Processor {
   private changeSeq = 0
   /** Events copied into customer_events per millisecond, as last measured. */
   private indexPerMs = 200
+  /** Events an incremental batch processes per millisecond, as last measured. */
+  private eventsPerMs = 10
 
   constructor(
     private readonly db: WritableDB,
@@ -374,7 +380,14 @@ export class Processor {
       this.beginRebuild(state, maxSeq)
       return this.rebuildBatch(state)
     }
-    const fresh = this.s.newEvents.all(state.cursor_seq, this.maxEvents) as NewEventRow[]
+    // An incremental batch cannot stop halfway (its customers go with its cursor), so it takes
+    // as many events as the rate measured so far gets done in about maxBatchMs.
+    const take = Math.min(
+      this.maxEvents,
+      Math.max(50, Math.round(this.eventsPerMs * this.maxBatchMs)),
+    )
+    const started = performance.now()
+    const fresh = this.s.newEvents.all(state.cursor_seq, take) as NewEventRow[]
     const requeued = (this.s.requeued.all(this.maxCustomers) as { customer_id: string }[]).map(
       (r) => r.customer_id,
     )
@@ -418,6 +431,8 @@ export class Processor {
     this.indexThrough(state, cursor)
     const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
     report.events = fresh.length
+    if (fresh.length >= 50)
+      this.eventsPerMs = fresh.length / Math.max(1, performance.now() - started)
     this.addStreamTallies(fresh)
     for (const q of quarantined) this.putQuarantineAlert(q)
     state.cursor_seq = cursor
