@@ -63,6 +63,17 @@ describe('rebuild equality', () => {
     await core.dispose()
   })
 
+  /** A new store holding the same stored events and quarantined bodies, nothing processed. */
+  const freshCopy = () => {
+    const dir = tempDir()
+    const fresh = openWritable(dir.path)
+    fresh.exec(`ATTACH DATABASE '${databasePath(core.dataDir)}' AS src`)
+    fresh.exec('INSERT INTO events SELECT * FROM src.events')
+    fresh.exec('INSERT INTO quarantine SELECT * FROM src.quarantine')
+    fresh.exec('DETACH DATABASE src')
+    return { fresh, dir }
+  }
+
   it('the stream exercises the rules it should', () => {
     const events = core.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }
     expect(events.n).toBeGreaterThan(500)
@@ -110,13 +121,8 @@ describe('rebuild equality', () => {
   })
 
   it('processing from scratch on a fresh store gives the same visits, rollups and alerts', () => {
-    const dir = tempDir()
-    const fresh = openWritable(dir.path)
+    const { fresh, dir } = freshCopy()
     try {
-      fresh.exec(`ATTACH DATABASE '${databasePath(core.dataDir)}' AS src`)
-      fresh.exec('INSERT INTO events SELECT * FROM src.events')
-      fresh.exec('INSERT INTO quarantine SELECT * FROM src.quarantine')
-      fresh.exec('DETACH DATABASE src')
       // One big batch and the default rebuild path: a very different split from the live runs.
       const processor = new Processor(fresh, { maxEventsPerBatch: 100_000, maxBatchMs: Infinity })
       expect(drain(processor)).toBe(1)
@@ -133,13 +139,8 @@ describe('rebuild equality', () => {
   })
 
   it('a catch-up cut as short as it gets (50-event copies, batches out of time after one customer) gives the same', () => {
-    const dir = tempDir()
-    const fresh = openWritable(dir.path)
+    const { fresh, dir } = freshCopy()
     try {
-      fresh.exec(`ATTACH DATABASE '${databasePath(core.dataDir)}' AS src`)
-      fresh.exec('INSERT INTO events SELECT * FROM src.events')
-      fresh.exec('INSERT INTO quarantine SELECT * FROM src.quarantine')
-      fresh.exec('DETACH DATABASE src')
       const events = (fresh.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
       const customers = (
         fresh.prepare('SELECT count(DISTINCT customer_id) AS n FROM events').get() as { n: number }

@@ -69,16 +69,6 @@ export interface ProcessorOptions {
   clock?: () => number
 }
 
-interface NewEventRow {
-  seq: number
-  id: string
-  customer_id: string
-  store_id: string | null
-  occurred_ms: number
-  has_offset: number
-  received_ms: number
-}
-
 interface QuarantineRow {
   seq: number
   received_ms: number
@@ -111,8 +101,8 @@ interface StreamTallies {
   future: Record<string, StreamTally>
 }
 
-/** The columns the tallies read, as both a new event and a customer's stored event carry them. */
-interface TalliedEvent {
+/** A new event as a batch reads it: the columns the tallies need (a stored event has them too). */
+interface NewEventRow {
   seq: number
   id: string
   customer_id: string
@@ -125,8 +115,8 @@ interface TalliedEvent {
 const noTallies = (): StreamTallies => ({ missing: null, noOffset: {}, future: {} })
 
 /** Adds events to tallies: counts, the first event by seq, the first and last timestamps. */
-function tally(into: StreamTallies, events: readonly TalliedEvent[]): StreamTallies {
-  const add = (t: StreamTally | null | undefined, e: TalliedEvent): StreamTally => {
+function tally(into: StreamTallies, events: readonly NewEventRow[]): StreamTallies {
+  const add = (t: StreamTally | null | undefined, e: NewEventRow): StreamTally => {
     if (!t) {
       return {
         count: 1,
@@ -530,7 +520,7 @@ export class Processor {
     for (const customerId of customers) {
       if (report.customers > 0 && performance.now() > deadline) break
       report.customers += 1
-      const events = this.s.customerEvents.all(customerId, cursor) as (StoredEvent & TalliedEvent)[]
+      const events = this.s.customerEvents.all(customerId, cursor) as (StoredEvent & NewEventRow)[]
       if (tallies) tally(tallies, events)
       for (const e of events) {
         e.raw =
