@@ -84,6 +84,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   // The processing thread checkpoints the WAL when there is one; else the commit thread does.
   const checkpointEveryMs = 1000
   const processingThread = ProcessingThread.available()
+  const turns = processingThread ? new SharedArrayBuffer(8) : null
   const writer = new CommitThread({
     dataDir: config.dataDir,
     // Processing's catch-up batches can hold the write lock for a second or more; an event
@@ -91,6 +92,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     busyTimeoutMs: 5000,
     checkpointEveryMs: processingThread ? 0 : checkpointEveryMs,
     maxBatch: config.commitMaxBatch,
+    turns,
   })
   try {
     await writer.open()
@@ -123,7 +125,12 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     // Only plain data crosses into the thread: a test's clock stays on this side.
     const options = { ...config.processing }
     delete options.clock
-    thread = new ProcessingThread({ dataDir: config.dataDir, options, checkpointEveryMs })
+    thread = new ProcessingThread({
+      dataDir: config.dataDir,
+      options,
+      checkpointEveryMs,
+      turns: turns ?? new SharedArrayBuffer(8),
+    })
     try {
       await thread.open()
       runner = thread

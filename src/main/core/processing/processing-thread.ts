@@ -8,6 +8,8 @@ export interface ProcessingWorkerData {
   options: Omit<ProcessorOptions, 'clock'>
   /** How often this thread checkpoints the store's WAL (see processing-worker.ts). */
   checkpointEveryMs: number
+  /** Shared with the commit thread: turns at the write lock (WriteTurns). */
+  turns: SharedArrayBuffer
 }
 
 /**

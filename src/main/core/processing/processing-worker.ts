@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { closeWritable, openWritable } from '../store/database'
 import { serveCalls } from '../threads/serve-calls'
+import { WriteTurns } from '../threads/write-turns'
 import { Processor } from './processor'
 import { runBatches } from './run-batches'
 import type { RunTotals } from './run-batches'
@@ -10,7 +11,7 @@ import type { ProcessingWorkerData } from './processing-thread'
  * The processing thread. Its batches are synchronous SQLite work (better-sqlite3); here they stop
  * only this thread, never the ingest listener's event loop on the main thread.
  */
-const { dataDir, options, checkpointEveryMs } = workerData as ProcessingWorkerData
+const { dataDir, options, checkpointEveryMs, turns } = workerData as ProcessingWorkerData
 if (!parentPort) throw new Error('processing-worker runs as a worker thread')
 
 // Long enough to wait out a commit-thread batch or a `footfall reprocess` batch.
@@ -21,12 +22,18 @@ const db = openWritable(dataDir, { busyTimeoutMs: 10_000 })
 db.pragma('wal_autocheckpoint = 0')
 const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
 const processor = new Processor(db, options)
+const writeTurns = new WriteTurns(turns)
 let stopping = false
 
 serveCalls<null, RunTotals>(parentPort, {
   handle: () => {
     stopping = false
-    return runBatches(processor, () => stopping)
+    // Ingest commits waiting for the lock go first, for up to 20 ms a batch.
+    return runBatches(
+      processor,
+      () => stopping,
+      (batch) => writeTurns.processing(batch, 20),
+    )
   },
   notice: (name) => {
     if (name === 'stop') stopping = true

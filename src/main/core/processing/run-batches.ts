@@ -29,6 +29,8 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function runBatches(
   processor: Processor,
   shouldStop: () => boolean,
+  /** Runs each batch in its turn at the write lock (see WriteTurns), where there are turns. */
+  inTurn: (batch: () => BatchReport | null) => BatchReport | null = (batch) => batch(),
 ): Promise<RunTotals> {
   const total: RunTotals = {
     batches: 0,
@@ -41,7 +43,7 @@ export async function runBatches(
     rebuildDone: false,
   }
   for (;;) {
-    const batch: BatchReport | null = processor.runBatch()
+    const batch = inTurn(() => processor.runBatch())
     if (!batch) break
     total.batches += 1
     if (batch.kind === 'rebuild') total.rebuildBatches += 1

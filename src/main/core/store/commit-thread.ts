@@ -8,6 +8,8 @@ export interface CommitWorkerData {
   checkpointEveryMs: number
   /** Most operations one transaction takes (1: a commit per request, the benchmark's naive case). */
   maxBatch: number
+  /** Shared with the processing thread: turns at the write lock (WriteTurns); null: none. */
+  turns: SharedArrayBuffer | null
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { serveCalls } from '../threads/serve-calls'
+import { WriteTurns } from '../threads/write-turns'
 import { closeWritable, openWritable } from './database'
 import { EventStore } from './event-store'
 import type { IngestOp, IngestOutcome } from './event-store'
@@ -10,7 +11,8 @@ import type { CommitAnswer, CommitWorkerData } from './commit-thread'
  * listener's event loop; here it stops only this thread while the listener reads and validates
  * the next requests.
  */
-const { dataDir, busyTimeoutMs, checkpointEveryMs, maxBatch } = workerData as CommitWorkerData
+const { dataDir, busyTimeoutMs, checkpointEveryMs, maxBatch, turns } =
+  workerData as CommitWorkerData
 if (!parentPort) throw new Error('commit-worker runs as a worker thread')
 
 const db = openWritable(dataDir, { busyTimeoutMs })
@@ -32,8 +34,9 @@ const checkpoints =
 // goes into the next transaction and its single fsync. So this thread starts the next commit
 // the moment the last one ends, without waiting for the listener to answer and hand over again.
 let transactions = 0
+const writeTurns = turns ? new WriteTurns(turns) : null
 const commit = (ops: IngestOp[]): IngestOutcome[] => {
-  const outcomes = store.commit(ops)
+  const outcomes = writeTurns ? writeTurns.ingest(() => store.commit(ops)) : store.commit(ops)
   transactions += 1
   return outcomes
 }

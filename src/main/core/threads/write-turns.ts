@@ -1,0 +1,58 @@
+/**
+ * Turns at SQLite's write lock between the ingest commit thread and the processing thread.
+ *
+ * Without them the two meet only in SQLite's busy handler, which sleeps and polls (up to 100 ms
+ * a sleep): processing, running batch after batch, takes the lock again a microsecond after it
+ * let go, and a waiting ingest commit can miss every window for seconds (measured: 2.5 s). Here
+ * ingest says it is waiting, processing lets it go first (up to a limit, so that processing is
+ * not starved under steady ingest), and ingest is woken the moment a processing batch ends.
+ * SQLite's lock stays the guarantee: these turns only decide who asks first, so a third process
+ * (`footfall reprocess`) or a lost race costs a busy-handler wait, never correctness.
+ *
+ * Both sides block with Atomics.wait, so both must be worker threads.
+ */
+const INGEST_WAITING = 0
+const PROCESSING_WRITING = 1
+
+export class WriteTurns {
+  private readonly cells: Int32Array
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.cells = new Int32Array(buffer)
+  }
+
+  /** The ingest side: waits out a processing batch in progress, then commits. */
+  ingest<T>(commit: () => T): T {
+    Atomics.add(this.cells, INGEST_WAITING, 1)
+    try {
+      while (Atomics.load(this.cells, PROCESSING_WRITING) === 1) {
+        Atomics.wait(this.cells, PROCESSING_WRITING, 1, 1_000)
+      }
+      return commit()
+    } finally {
+      Atomics.sub(this.cells, INGEST_WAITING, 1)
+      Atomics.notify(this.cells, INGEST_WAITING)
+    }
+  }
+
+  /**
+   * The processing side: lets waiting ingest commits go first, for at most `yieldMs`, then
+   * runs one batch while ingest waits for it.
+   */
+  processing<T>(batch: () => T, yieldMs: number): T {
+    const until = performance.now() + yieldMs
+    for (;;) {
+      const waiting = Atomics.load(this.cells, INGEST_WAITING)
+      const left = until - performance.now()
+      if (waiting === 0 || left <= 0) break
+      Atomics.wait(this.cells, INGEST_WAITING, waiting, left)
+    }
+    Atomics.store(this.cells, PROCESSING_WRITING, 1)
+    try {
+      return batch()
+    } finally {
+      Atomics.store(this.cells, PROCESSING_WRITING, 0)
+      Atomics.notify(this.cells, PROCESSING_WRITING)
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { WriteTurns } from '../../src/main/core/threads/write-turns'
+
+// One side of the write turns, in its own thread (both sides block with Atomics.wait). It runs
+// what it is told and reports when its critical section started and ended (performance.now()
+// of this thread plus timeOrigin, so both threads share one clock).
+const { buffer, side } = workerData as { buffer: SharedArrayBuffer; side: 'ingest' | 'processing' }
+const turns = new WriteTurns(buffer)
+const now = (): number => performance.timeOrigin + performance.now()
+const busy = (ms: number): void => {
+  const end = now() + ms
+  while (now() < end) {
+    // holding the lock: a synchronous SQLite batch or commit
+  }
+}
+
+parentPort!.on('message', (m: { holdMs: number; yieldMs?: number }) => {
+  const asked = now()
+  let started = 0
+  let ended = 0
+  const section = (): void => {
+    started = now()
+    parentPort!.postMessage({ type: 'started', at: started })
+    busy(m.holdMs)
+    ended = now()
+  }
+  if (side === 'ingest') turns.ingest(section)
+  else turns.processing(section, m.yieldMs ?? 0)
+  parentPort!.postMessage({ type: 'done', asked, started, ended })
+})
