@@ -56,9 +56,9 @@ describe('classifyBody', () => {
         const op = classifyBody(Buffer.from(JSON.stringify(event)), null, 0)
         expect(op.kind).toBe('event')
         if (op.kind === 'event') {
-          expect(op.event.id).toBe(event.id)
-          expect(op.timestamp.epochMs).toBe(Date.parse(event.timestamp))
-          expect(op.timestamp.hasOffset).toBe(true)
+          expect(op.row.id).toBe(event.id)
+          expect(op.row.occurredMs).toBe(Date.parse(event.timestamp))
+          expect(op.row.hasOffset).toBe(true)
         }
       }),
       { numRuns: 1000 },

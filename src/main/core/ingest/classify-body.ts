@@ -1,5 +1,5 @@
 import { checkEvent } from '../../../shared/event-schema'
-import { parseTimestamp } from '../../../shared/event-time'
+import { parseTimeElapsed, parseTimestamp } from '../../../shared/event-time'
 import type { IngestOp } from '../store/event-store'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -46,5 +46,16 @@ export function classifyBody(
   const timestamp = parseTimestamp(check.event.timestamp)
   // checkEvent already refused unreadable timestamps; this guards the invariant for the types.
   if (!timestamp) return quarantine(`\`timestamp\` is not ISO-8601: '${check.event.timestamp}'`)
-  return { kind: 'event', event: check.event, timestamp, raw, receivedMs }
+  const e = check.event
+  const row = {
+    id: e.id,
+    name: e.name,
+    customerId: e.customer_id,
+    storeId: e.store_id ?? null,
+    occurredAt: e.timestamp,
+    occurredMs: timestamp.epochMs,
+    hasOffset: timestamp.hasOffset,
+    timeElapsedS: parseTimeElapsed(e.time_elapsed),
+  }
+  return { kind: 'event', row, raw, receivedMs }
 }

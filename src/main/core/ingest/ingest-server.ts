@@ -116,7 +116,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
     if (outcome === 'counted') throw new Error('a body was counted, not stored')
     send(res, STATUS_FOR[outcome], {
       status: outcome,
-      ...(op.kind === 'event' ? { id: op.event.id } : {}),
+      ...(op.kind === 'event' ? { id: op.row.id } : {}),
       ...(op.kind === 'quarantine' ? { reason: op.reason } : {}),
     })
   }

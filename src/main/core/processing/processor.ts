@@ -244,6 +244,7 @@ export class Processor {
         'SELECT customer_id FROM processing_requeue ORDER BY customer_id LIMIT ?',
       ),
       dequeue: db.prepare('DELETE FROM processing_requeue WHERE customer_id = ?'),
+      anyRequeued: db.prepare('SELECT 1 FROM processing_requeue LIMIT 1'),
       goingStale: db.prepare(
         "SELECT DISTINCT customer_id FROM visits WHERE status = 'open' AND last_event_ms < ?",
       ),
@@ -517,6 +518,8 @@ export class Processor {
     deadline = Infinity,
   ): BatchReport {
     const report = emptyReport(kind)
+    // Most batches have no requeued customer at all: then skip a delete per customer.
+    const anyQueued = this.s.anyRequeued.get() !== undefined
     for (const customerId of customers) {
       if (report.customers > 0 && performance.now() > deadline) break
       report.customers += 1
@@ -530,7 +533,7 @@ export class Processor {
       }
       const result = processCustomer(customerId, events, nowMs, this.config)
       this.write(result, report)
-      this.s.dequeue.run(customerId)
+      if (anyQueued) this.s.dequeue.run(customerId)
     }
     return report
   }

@@ -123,9 +123,9 @@ export function replayQuarantined(
       }
       const [outcome] = store.commit([op])
       const state = outcome === 'duplicate' ? 'duplicate' : 'stored'
-      record.run(quarantineSeq, state, corrected, op.event.id, null, attempts, Date.now())
+      record.run(quarantineSeq, state, corrected, op.row.id, null, attempts, Date.now())
       alerts.resolve(`quarantined_payload:${quarantineSeq}`)
-      return { outcome: state, eventId: op.event.id }
+      return { outcome: state, eventId: op.row.id }
     })
     .immediate()
 }

@@ -1,14 +1,11 @@
-import type { InboundEvent } from '../../../shared/event-schema'
-import type { ParsedTimestamp } from '../../../shared/event-time'
-import { parseTimeElapsed } from '../../../shared/event-time'
 import type { ReadableDB, WritableDB } from './database'
 
 /** What the ingest path asks the store to keep, one per request. */
 export type IngestOp =
   | {
       kind: 'event'
-      event: InboundEvent
-      timestamp: ParsedTimestamp
+      /** The stored columns, flat: an op crosses to the commit thread by structured clone. */
+      row: EventRow
       raw: Buffer
       receivedMs: number
     }
@@ -23,6 +20,19 @@ export type IngestOp =
     }
   /** A request refused without keeping anything, counted for the security and ops views. */
   | { kind: 'count'; counter: RejectionCounter }
+
+/** The parsed columns of one event (the rest of the payload stays in `raw`). */
+export interface EventRow {
+  id: string
+  name: string
+  customerId: string
+  storeId: string | null
+  /** The timestamp as sent. */
+  occurredAt: string
+  occurredMs: number
+  hasOffset: boolean
+  timeElapsedS: number | null
+}
 
 export type RejectionCounter = 'rejected_auth' | 'rejected_size' | 'rejected_timeout'
 export type IngestOutcome = 'stored' | 'duplicate' | 'quarantined' | 'counted'
@@ -71,16 +81,16 @@ export class EventStore {
   private readonly apply = (op: IngestOp): IngestOutcome => {
     switch (op.kind) {
       case 'event': {
-        const e = op.event
+        const e = op.row
         const inserted = this.insertEvent.run(
           e.id,
           e.name,
-          e.customer_id,
-          e.store_id ?? null,
-          e.timestamp,
-          op.timestamp.epochMs,
-          op.timestamp.hasOffset ? 1 : 0,
-          parseTimeElapsed(e.time_elapsed),
+          e.customerId,
+          e.storeId,
+          e.occurredAt,
+          e.occurredMs,
+          e.hasOffset ? 1 : 0,
+          e.timeElapsedS,
           op.receivedMs,
           op.raw,
         )
