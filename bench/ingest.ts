@@ -8,7 +8,9 @@ import { startServer } from './child'
 
 /**
  * Ingest throughput: (a) a bare server that parses and answers without storing, (b) Footfall's
- * listener with durable group commits, (c) the same listener committing each request on its own.
+ * listener with durable group commits, (c) a naive listener committing each request on its own
+ * in its request handler (same validation, schema and durability), and for reference (c2)
+ * Footfall's listener with one request per commit (its commit thread still pipelines them).
  * Same run, same machine, same load: 64 connections posting the contract's samples, fresh ids.
  */
 
@@ -92,7 +94,7 @@ async function measure(
 }
 
 export async function benchIngest(seconds: number): Promise<LoadResult[]> {
-  const dirs = ['b', 'c', 'd'].map((x) => mkdtempSync(join(tmpdir(), `ff-bench-${x}-`)))
+  const dirs = ['b', 'c', 'd', 'c2'].map((x) => mkdtempSync(join(tmpdir(), `ff-bench-${x}-`)))
   // (b) and (c) measure the listener: processing is paused (a day's interval). (d) is the core
   // as shipped, processing every 5 s on its own thread beside ingest on the same two cores.
   const serveArgs = (dir: string, processInterval = '86400') => [
@@ -122,9 +124,9 @@ export async function benchIngest(seconds: number): Promise<LoadResult[]> {
       dirs[0]!,
     )
     const c = await measure(
-      '(c) footfall, commit per request',
-      'bin/footfall.js',
-      [...serveArgs(dirs[1]!), '--commit-max-batch', '1'],
+      '(c) naive: commit per request, in the handler',
+      'bin/run-ts.js',
+      ['bench/servers/naive-server.ts', dirs[1]!],
       seconds,
       dirs[1]!,
     )
@@ -135,14 +137,21 @@ export async function benchIngest(seconds: number): Promise<LoadResult[]> {
       seconds,
       dirs[2]!,
     )
-    return [a, b, c, d]
+    const c2 = await measure(
+      '(c2) footfall, one request per commit (pipelined)',
+      'bin/footfall.js',
+      [...serveArgs(dirs[3]!), '--commit-max-batch', '1'],
+      seconds,
+      dirs[3]!,
+    )
+    return [a, b, c, d, c2]
   } finally {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }))
   }
 }
 
 export function reportIngest(results: LoadResult[]): { text: string; pass: boolean } {
-  const [a, b, c, d] = results as [LoadResult, LoadResult, LoadResult, LoadResult]
+  const [a, b, c, d, c2] = results as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult]
   const rows = results.map(
     (r) =>
       `| ${r.name} | ${Math.round(r.eventsPerSec)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.stored ?? '-'} |`,
@@ -156,7 +165,7 @@ export function reportIngest(results: LoadResult[]): { text: string; pass: boole
   ] as const
   const da = d.eventsPerSec / a.eventsPerSec
   // Every 2xx the load generator counted must be in the store (warm-up included, so >=).
-  const durable = [b, c, d].every((r) => r.stored !== null && r.stored >= r.ok)
+  const durable = [b, c, d, c2].every((r) => r.stored !== null && r.stored >= r.ok)
   const text = [
     '| listener | events/s | p50 ms | p99 ms | max ms | errors | stored |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -165,6 +174,7 @@ export function reportIngest(results: LoadResult[]): { text: string; pass: boole
     ...checks.map(([what, ok, target]) => `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target})`),
     `${durable ? 'PASS' : 'FAIL'}  every acknowledged event is in the store`,
     `info  with processing beside it (d): d/a = ${da.toFixed(2)}, p99 ${d.p99} ms, max ${d.max} ms, ${d.errors} errors`,
+    `info  grouping alone, same thread design (c2): b/c2 = ${(b.eventsPerSec / c2.eventsPerSec).toFixed(1)}`,
   ].join('\n')
   return { text, pass: checks.every(([, ok]) => ok) && durable }
 }
