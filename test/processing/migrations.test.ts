@@ -131,6 +131,19 @@ describe('migration 0005 (customer_events, off the ingest path)', () => {
       .all('C-1', 1) as { detail: string }[]
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/SEARCH customer_events USING PRIMARY KEY/)
     expect(plan.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/)
+    // Every incremental batch asks which visits "now" moving changes: small index ranges.
+    const planOf = (sql: string, ...params: number[]): string =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => (r as { detail: string }).detail)
+        .join(' ')
+    expect(
+      planOf("SELECT customer_id FROM visits WHERE status = 'open' AND last_event_ms < ?", 1),
+    ).toMatch(/SEARCH visits USING INDEX visits_open/)
+    expect(
+      planOf('SELECT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?', 1, 2),
+    ).toMatch(/SEARCH visits USING INDEX visits_by_start/)
     db.close()
   })
 })

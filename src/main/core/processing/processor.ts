@@ -245,11 +245,14 @@ export class Processor {
       ),
       dequeue: db.prepare('DELETE FROM processing_requeue WHERE customer_id = ?'),
       anyRequeued: db.prepare('SELECT 1 FROM processing_requeue LIMIT 1'),
+      // No DISTINCT (the caller's Set dedupes): with it, SQLite chose to scan every visit in
+      // customer order instead of these two small index ranges (measured: 40 ms a batch at
+      // 100,000 visits). test/processing/migrations.test.ts checks the plans.
       goingStale: db.prepare(
-        "SELECT DISTINCT customer_id FROM visits WHERE status = 'open' AND last_event_ms < ?",
+        "SELECT customer_id FROM visits WHERE status = 'open' AND last_event_ms < ?",
       ),
       leavingWindow: db.prepare(
-        'SELECT DISTINCT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?',
+        'SELECT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?',
       ),
       customerEvents: db.prepare(
         `SELECT ${EVENT_COLUMNS} FROM customer_events WHERE customer_id = ? AND seq <= ?
