@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WriteTurns } from '../../src/main/core/threads/write-turns'
 
 // The two real sides of WriteTurns in two real threads, sharing one buffer.
 interface Done {
@@ -62,6 +63,18 @@ describe('WriteTurns', () => {
     await commit.started
     const [c, b] = await Promise.all([commit.done, processing.run(1, 5_000).done])
     expect(b.started).toBeGreaterThanOrEqual(c.ended - 5)
+  })
+
+  it('a processing turn left taken (a thread that died mid-batch) holds ingest up only so long', async () => {
+    const buffer = new SharedArrayBuffer(8)
+    new Int32Array(buffer)[1] = 1 // taken, and nobody will give it back
+    const ingest = side(buffer, 'ingest')
+    const c = await ingest.run(1).done
+    expect(c.started - c.asked).toBeGreaterThanOrEqual(1_900)
+    expect(c.started - c.asked).toBeLessThan(10_000)
+    new WriteTurns(buffer).resetProcessing()
+    const again = await ingest.run(1).done
+    expect(again.started - again.asked).toBeLessThan(500)
   })
 
   it('but only for so long: steady ingest does not starve processing', async () => {

@@ -23,6 +23,7 @@ db.pragma('wal_autocheckpoint = 0')
 const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
 const processor = new Processor(db, options)
 const writeTurns = new WriteTurns(turns)
+writeTurns.resetProcessing()
 let stopping = false
 
 serveCalls<null, RunTotals>(parentPort, {

@@ -21,18 +21,31 @@ export class WriteTurns {
     this.cells = new Int32Array(buffer)
   }
 
-  /** The ingest side: waits out a processing batch in progress, then commits. */
-  ingest<T>(commit: () => T): T {
+  /**
+   * The ingest side: waits out a processing batch in progress, then commits. The wait is
+   * bounded: a processing thread that died mid-batch must not leave ingest waiting on its turn
+   * (past the bound, SQLite's own lock decides).
+   */
+  ingest<T>(commit: () => T, maxWaitMs = 2_000): T {
     Atomics.add(this.cells, INGEST_WAITING, 1)
     try {
-      while (Atomics.load(this.cells, PROCESSING_WRITING) === 1) {
-        Atomics.wait(this.cells, PROCESSING_WRITING, 1, 1_000)
+      const until = performance.now() + maxWaitMs
+      for (;;) {
+        const left = until - performance.now()
+        if (Atomics.load(this.cells, PROCESSING_WRITING) !== 1 || left <= 0) break
+        Atomics.wait(this.cells, PROCESSING_WRITING, 1, left)
       }
       return commit()
     } finally {
       Atomics.sub(this.cells, INGEST_WAITING, 1)
       Atomics.notify(this.cells, INGEST_WAITING)
     }
+  }
+
+  /** A processing thread starting (again) holds no turn, whatever its predecessor left. */
+  resetProcessing(): void {
+    Atomics.store(this.cells, PROCESSING_WRITING, 0)
+    Atomics.notify(this.cells, PROCESSING_WRITING)
   }
 
   /**
