@@ -87,8 +87,9 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   const turns = processingThread ? new SharedArrayBuffer(8) : null
   const writer = new CommitThread({
     dataDir: config.dataDir,
-    // Processing's catch-up batches can hold the write lock for a second or more; an event
-    // waits that out rather than being answered 500 for a lock of Footfall's own.
+    // Processing batches hold the write lock about 100 ms and ingest goes first (WriteTurns),
+    // but a `footfall reprocess` in another process takes its turns through SQLite alone: an
+    // event waits that out rather than being answered 500 for a lock of Footfall's own.
     busyTimeoutMs: 5000,
     checkpointEveryMs: processingThread ? 0 : checkpointEveryMs,
     maxBatch: config.commitMaxBatch,
