@@ -95,6 +95,27 @@ describe('migration 0004 (covering index for processing)', () => {
 })
 
 describe('migration 0005 (customer_events, off the ingest path)', () => {
+  it('starts a rebuild in progress over, so that its stream-wide tallies count every customer', () => {
+    const db = new Database(':memory:')
+    migrate(db, MIGRATIONS, 4)
+    db.prepare(
+      "UPDATE processing_state SET rebuild_target_seq = 7, rebuild_after_customer = 'C-5'",
+    ).run()
+    migrate(db, MIGRATIONS, 5)
+    expect(
+      db
+        .prepare(
+          'SELECT rebuild_target_seq, rebuild_after_customer, rebuild_tallies FROM processing_state',
+        )
+        .get(),
+    ).toEqual({
+      rebuild_target_seq: 7,
+      rebuild_after_customer: null,
+      rebuild_tallies: '{"missing":null,"noOffset":{},"future":{}}',
+    })
+    db.close()
+  })
+
   it('copies the stored events, drops the ingest-time index, and serves the processing read', () => {
     const db = new Database(':memory:')
     migrate(db, MIGRATIONS, 4)
@@ -114,6 +135,10 @@ describe('migration 0005 (customer_events, off the ingest path)', () => {
       { customer_id: 'C-2', occurred_ms: 5, seq: 1, id: 'e-2' },
     ])
     expect(db.prepare('SELECT indexed_seq FROM processing_state').get()).toEqual({ indexed_seq: 3 })
+    // No rebuild was in progress: nothing to restart.
+    expect(db.prepare('SELECT rebuild_tallies FROM processing_state').get()).toEqual({
+      rebuild_tallies: null,
+    })
     // Ingest writes the table, its unique id index and the time index (appended to in order).
     expect(
       db

@@ -34,6 +34,12 @@ export const migration0005: Migration = {
     -- A rebuild's stream-wide tallies so far (JSON), summed batch by batch over the customers
     -- it recomputed, so that its last batch need not scan every event again.
     ALTER TABLE processing_state ADD COLUMN rebuild_tallies TEXT;
+    -- A rebuild in progress has no tallies for the customers it already did: start it over
+    -- (recomputing is idempotent; rows that come out the same are not touched).
+    UPDATE processing_state
+      SET rebuild_after_customer = NULL,
+          rebuild_tallies = '{"missing":null,"noOffset":{},"future":{}}'
+      WHERE rebuild_target_seq IS NOT NULL;
     UPDATE processing_state SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM events);
     DROP INDEX events_by_customer;
   `,
