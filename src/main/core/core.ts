@@ -84,7 +84,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   // The processing thread checkpoints the WAL when there is one; else the commit thread does.
   const checkpointEveryMs = 1000
   const processingThread = ProcessingThread.available()
-  const turns = processingThread ? new SharedArrayBuffer(8) : null
+  const turns = new SharedArrayBuffer(8)
   const writer = new CommitThread({
     dataDir: config.dataDir,
     // Processing batches hold the write lock about 100 ms and ingest goes first (WriteTurns),
@@ -93,7 +93,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     busyTimeoutMs: 5000,
     checkpointEveryMs: processingThread ? 0 : checkpointEveryMs,
     maxBatch: config.commitMaxBatch,
-    turns,
+    turns: processingThread ? turns : null,
   })
   try {
     await writer.open()
@@ -130,7 +130,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
       dataDir: config.dataDir,
       options,
       checkpointEveryMs,
-      turns: turns ?? new SharedArrayBuffer(8),
+      turns,
     })
     try {
       await thread.open()

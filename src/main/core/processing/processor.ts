@@ -113,6 +113,8 @@ interface NewEventRow {
 }
 
 const noTallies = (): StreamTallies => ({ missing: null, noOffset: {}, future: {} })
+/** The store id a tally's key stands for ('' is the unknown store). */
+const storeIdOf = (key: string): string | null => key || null
 
 /** Adds events to tallies: counts, the first event by seq, the first and last timestamps. */
 function tally(into: StreamTallies, events: readonly NewEventRow[]): StreamTallies {
@@ -619,11 +621,13 @@ export class Processor {
   private addStreamTallies(fresh: readonly NewEventRow[]): void {
     const t = tally(noTallies(), fresh)
     if (t.missing) this.putStreamAlert(missingStoreAlert(this.merge(missingStoreKey, t.missing)))
-    for (const [store, x] of Object.entries(t.noOffset)) {
-      this.putStreamAlert(noOffsetAlert(store || null, this.merge(noOffsetKey(store || null), x)))
+    for (const [key, x] of Object.entries(t.noOffset)) {
+      const store = storeIdOf(key)
+      this.putStreamAlert(noOffsetAlert(store, this.merge(noOffsetKey(store), x)))
     }
-    for (const [store, x] of Object.entries(t.future)) {
-      this.putStreamAlert(futureAlert(store || null, this.merge(futureKey(store || null), x)))
+    for (const [key, x] of Object.entries(t.future)) {
+      const store = storeIdOf(key)
+      this.putStreamAlert(futureAlert(store, this.merge(futureKey(store), x)))
     }
   }
 
@@ -645,8 +649,8 @@ export class Processor {
   private setStreamTallies(t: StreamTallies): void {
     const alerts = [
       ...(t.missing ? [missingStoreAlert(t.missing)] : []),
-      ...Object.entries(t.noOffset).map(([store, x]) => noOffsetAlert(store || null, x)),
-      ...Object.entries(t.future).map(([store, x]) => futureAlert(store || null, x)),
+      ...Object.entries(t.noOffset).map(([store, x]) => noOffsetAlert(storeIdOf(store), x)),
+      ...Object.entries(t.future).map(([store, x]) => futureAlert(storeIdOf(store), x)),
     ]
     for (const alert of alerts) this.putStreamAlert(alert)
     const seen = new Set(alerts.map((a) => a.key))

@@ -44,8 +44,7 @@ export class WriteTurns {
 
   /** A processing thread starting (again) holds no turn, whatever its predecessor left. */
   resetProcessing(): void {
-    Atomics.store(this.cells, PROCESSING_WRITING, 0)
-    Atomics.notify(this.cells, PROCESSING_WRITING)
+    this.endProcessing()
   }
 
   /**
@@ -64,8 +63,12 @@ export class WriteTurns {
     try {
       return batch()
     } finally {
-      Atomics.store(this.cells, PROCESSING_WRITING, 0)
-      Atomics.notify(this.cells, PROCESSING_WRITING)
+      this.endProcessing()
     }
+  }
+
+  private endProcessing(): void {
+    Atomics.store(this.cells, PROCESSING_WRITING, 0)
+    Atomics.notify(this.cells, PROCESSING_WRITING)
   }
 }
