@@ -33,7 +33,7 @@ interface Ev {
 }
 
 /** A day: each customer makes 2 visits of 5 events (one checkout of two lines), by time. */
-function day(customers: number): Ev[] {
+export function day(customers: number): Ev[] {
   const events: Ev[] = []
   let n = 0
   for (let c = 0; c < customers; c += 1) {
@@ -83,7 +83,7 @@ function day(customers: number): Ev[] {
   return events.sort((a, b) => a.at - b.at)
 }
 
-function store(db: WritableDB, events: readonly Ev[]): void {
+export function store(db: WritableDB, events: readonly Ev[]): void {
   const insert = db.prepare(`
     INSERT INTO events (id, name, customer_id, store_id, occurred_at, occurred_ms, has_offset,
                         time_elapsed_s, received_ms, raw)

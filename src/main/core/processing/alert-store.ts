@@ -34,7 +34,6 @@ export class AlertWriter {
   private readonly insert
   private readonly update
   private readonly setState
-  private readonly byCustomer
   private readonly byScope
 
   constructor(
@@ -57,9 +56,6 @@ export class AlertWriter {
       WHERE key = @key`)
     this.setState = db.prepare(
       'UPDATE alerts SET state = ?, state_changed_ms = ? WHERE key = ? AND state != ?',
-    )
-    this.byCustomer = db.prepare(
-      "SELECT * FROM alerts WHERE customer_id = ? AND scope = 'customer'",
     )
     this.byScope = db.prepare('SELECT * FROM alerts WHERE scope = ?')
   }
@@ -101,11 +97,12 @@ export class AlertWriter {
     this.setState.run('resolved', this.clock(), key, 'resolved')
   }
 
-  /** Sets a customer's derived alerts to exactly `alerts`: new ones open, vanished ones resolve. */
-  replaceCustomer(customerId: string, alerts: readonly DerivedAlert[]): void {
-    const existing = new Map(
-      (this.byCustomer.all(customerId) as AlertRow[]).map((a) => [a.key, a] as const),
-    )
+  /**
+   * Sets a customer's derived alerts to exactly `alerts`, given the ones stored now (scope
+   * 'customer'): new ones open, vanished ones resolve.
+   */
+  replaceCustomer(alerts: readonly DerivedAlert[], stored: readonly AlertRow[]): void {
+    const existing = new Map(stored.map((a) => [a.key, a] as const))
     for (const a of alerts) {
       this.put(a, 'customer', 'open', null, existing.get(a.key))
       existing.delete(a.key)

@@ -2,15 +2,10 @@ import type { WritableDB } from '../store/database'
 import { AlertWriter } from './alert-store'
 import type { ProcessingConfig } from './config'
 import { PROCESSING_DEFAULTS } from './config'
+import { CustomerReader } from './customer-reader'
+import type { CustomerRows } from './customer-reader'
 import { processCustomer } from './rules'
-import type {
-  CustomerResult,
-  DerivedAlert,
-  FailureRow,
-  RollupRow,
-  StoredEvent,
-  VisitRow,
-} from './rules'
+import type { CustomerResult, DerivedAlert, RollupRow, VisitRow } from './rules'
 
 export interface ProcessingState {
   cursor_seq: number
@@ -76,11 +71,6 @@ interface QuarantineRow {
   event_id: string | null
   customer_id: string | null
   replay_state: string | null
-}
-
-interface StoredFailure extends FailureRow {
-  state: 'failed' | 'retrying' | 'resolved'
-  attempts: number
 }
 
 /** Aggregate of events showing one stream-level data-quality problem. */
@@ -182,10 +172,6 @@ const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
 /** Clock skew tolerated before an event dated after its own receipt is an alert. */
 const FUTURE_TOLERANCE_MS = 3_600_000
 
-// Read from `customer_events`, one contiguous range per customer. No raw there: only checkouts,
-// whose items live in the raw payload, cost a lookup of the events row (rawOf).
-const EVENT_COLUMNS = `seq, id, name, customer_id, store_id, occurred_ms, has_offset, time_elapsed_s,
-  received_ms`
 const INDEX_COLUMNS = `customer_id, occurred_ms, seq, name, store_id, id, has_offset, time_elapsed_s, received_ms`
 
 /**
@@ -204,6 +190,7 @@ export class Processor {
   private readonly catchUpAfterCustomers: number
   private readonly clock: () => number
   private readonly alerts: AlertWriter
+  private readonly reader: CustomerReader
   private readonly s
   private changeSeq = 0
   /** Events copied into customer_events per millisecond, as last measured. */
@@ -224,6 +211,7 @@ export class Processor {
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
     this.alerts = new AlertWriter(db, this.clock)
+    this.reader = new CustomerReader(db)
     this.s = {
       state: db.prepare('SELECT * FROM processing_state WHERE id = 1'),
       saveState: db.prepare(`
@@ -247,6 +235,7 @@ export class Processor {
       ),
       dequeue: db.prepare('DELETE FROM processing_requeue WHERE customer_id = ?'),
       anyRequeued: db.prepare('SELECT 1 FROM processing_requeue LIMIT 1'),
+      anyRemoval: db.prepare('SELECT 1 FROM visit_removals LIMIT 1'),
       // No DISTINCT (the caller's Set dedupes): with it, SQLite chose to scan every visit in
       // customer order instead of these two small index ranges (measured: 40 ms a batch at
       // 100,000 visits). test/processing/migrations.test.ts checks the plans.
@@ -256,16 +245,11 @@ export class Processor {
       leavingWindow: db.prepare(
         'SELECT customer_id FROM visits WHERE started_ms >= ? AND started_ms < ?',
       ),
-      customerEvents: db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM customer_events WHERE customer_id = ? AND seq <= ?
-         ORDER BY occurred_ms, seq`,
-      ),
       nextCustomers: db.prepare(
         'SELECT DISTINCT customer_id FROM customer_events WHERE customer_id > ? ORDER BY customer_id LIMIT ?',
       ),
       maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
       maxMsUpTo: db.prepare('SELECT max(occurred_ms) AS ms FROM events WHERE seq <= ?'),
-      visitsOf: db.prepare('SELECT * FROM visits WHERE customer_id = ?'),
       insertVisit: db.prepare(`
         INSERT INTO visits (visit_key, customer_id, store_id, status, entry_inferred, entered_ms,
           started_ms, exited_ms, last_event_ms, last_event_id, event_count, tis_ms, spend_cents,
@@ -285,7 +269,6 @@ export class Processor {
         INSERT INTO visit_removals (visit_key, customer_id, version) VALUES (?, ?, ?)
         ON CONFLICT (visit_key) DO UPDATE SET version = excluded.version`),
       dropRemoval: db.prepare('DELETE FROM visit_removals WHERE visit_key = ?'),
-      rollupOf: db.prepare('SELECT * FROM customer_rollups WHERE customer_id = ?'),
       putRollup: db.prepare(`
         INSERT INTO customer_rollups (customer_id, visit_count, visits_30d, first_visit_ms,
           last_visit_ms, last_store_id, avg_tis_minutes, total_spend_cents, purchase_visits,
@@ -301,7 +284,6 @@ export class Processor {
           purchase_visits = excluded.purchase_visits, top_brands = excluded.top_brands,
           version = excluded.version`),
       deleteRollup: db.prepare('DELETE FROM customer_rollups WHERE customer_id = ?'),
-      failuresOf: db.prepare('SELECT * FROM processing_failures WHERE customer_id = ?'),
       insertFailure: db.prepare(`
         INSERT INTO processing_failures (event_seq, event_id, customer_id, code, error, state,
           attempts, first_failed_ms, last_failed_ms, resolved_ms)
@@ -318,7 +300,6 @@ export class Processor {
         SELECT q.seq, q.received_ms, q.reason, q.event_id, q.customer_id, r.state AS replay_state
         FROM quarantine q LEFT JOIN quarantine_replays r ON r.quarantine_seq = q.seq
         WHERE q.seq > ? ORDER BY q.seq LIMIT ?`),
-      rawOf: db.prepare('SELECT raw FROM events WHERE seq = ?'),
     }
   }
 
@@ -523,21 +504,19 @@ export class Processor {
     deadline = Infinity,
   ): BatchReport {
     const report = emptyReport(kind)
-    // Most batches have no requeued customer at all: then skip a delete per customer.
+    const rows = this.reader.read(customers, cursor)
+    // Most batches have no requeued customer and no removed visit at all: then skip a delete
+    // per customer and per new visit.
     const anyQueued = this.s.anyRequeued.get() !== undefined
+    const anyRemoval = this.s.anyRemoval.get() !== undefined
     for (const customerId of customers) {
       if (report.customers > 0 && performance.now() > deadline) break
       report.customers += 1
-      const events = this.s.customerEvents.all(customerId, cursor) as (StoredEvent & NewEventRow)[]
-      if (tallies) tally(tallies, events)
-      for (const e of events) {
-        e.raw =
-          e.name === 'customer.checked.out'
-            ? ((this.s.rawOf.get(e.seq) as { raw: Buffer } | undefined)?.raw ?? null)
-            : null
-      }
-      const result = processCustomer(customerId, events, nowMs, this.config)
-      this.write(result, report)
+      const read = rows.get(customerId)
+      if (!read) throw new Error(`customer '${customerId}' was not read`)
+      if (tallies) tally(tallies, read.events)
+      const result = processCustomer(customerId, read.events, nowMs, this.config)
+      this.write(result, read, report, anyRemoval)
       if (anyQueued) this.s.dequeue.run(customerId)
     }
     return report
@@ -548,13 +527,14 @@ export class Processor {
     return this.changeSeq
   }
 
-  private write(result: CustomerResult, report: BatchReport): void {
+  private write(
+    result: CustomerResult,
+    read: CustomerRows,
+    report: BatchReport,
+    anyRemoval: boolean,
+  ): void {
     const { customerId } = result
-    const old = new Map(
-      (this.s.visitsOf.all(customerId) as (VisitRow & { version: number })[]).map(
-        (v) => [v.visit_key, v] as const,
-      ),
-    )
+    const old = new Map(read.visits.map((v) => [v.visit_key, v] as const))
     for (const visit of result.visits) {
       const prev = old.get(visit.visit_key)
       old.delete(visit.visit_key)
@@ -563,7 +543,7 @@ export class Processor {
       if (prev) this.s.updateVisit.run(row)
       else {
         this.s.insertVisit.run(row)
-        this.s.dropRemoval.run(visit.visit_key)
+        if (anyRemoval) this.s.dropRemoval.run(visit.visit_key)
       }
       report.visitsChanged += 1
     }
@@ -573,7 +553,7 @@ export class Processor {
       report.visitsChanged += 1
     }
 
-    const prevRollup = this.s.rollupOf.get(customerId) as RollupRow | undefined
+    const prevRollup = read.rollup
     const rollup = result.rollup
     if (rollup === null) {
       if (prevRollup) {
@@ -585,16 +565,14 @@ export class Processor {
       report.rollupsChanged += 1
     }
 
-    this.writeFailures(customerId, result.failures)
+    this.writeFailures(read, result.failures)
     report.failures += result.failures.length
-    this.alerts.replaceCustomer(customerId, result.alerts)
+    this.alerts.replaceCustomer(result.alerts, read.alerts)
   }
 
-  private writeFailures(customerId: string, failures: readonly FailureRow[]): void {
+  private writeFailures(read: CustomerRows, failures: CustomerResult['failures']): void {
     const now = this.clock()
-    const old = new Map(
-      (this.s.failuresOf.all(customerId) as StoredFailure[]).map((f) => [f.event_seq, f] as const),
-    )
+    const old = new Map(read.failures.map((f) => [f.event_seq, f] as const))
     for (const f of failures) {
       const prev = old.get(f.event_seq)
       old.delete(f.event_seq)
