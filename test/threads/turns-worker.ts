@@ -14,17 +14,35 @@ const busy = (ms: number): void => {
   }
 }
 
-parentPort!.on('message', (m: { holdMs: number; yieldMs?: number }) => {
-  const asked = now()
-  let started = 0
-  let ended = 0
-  const section = (): void => {
-    started = now()
-    parentPort!.postMessage({ type: 'started', at: started })
-    busy(m.holdMs)
-    ended = now()
-  }
-  if (side === 'ingest') turns.ingest(section)
-  else turns.processing(section, m.yieldMs ?? 0)
-  parentPort!.postMessage({ type: 'done', asked, started, ended })
-})
+const pause = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+parentPort!.on(
+  'message',
+  (m: { holdMs: number; yieldMs?: number; quietMs?: number; burstMs?: number; gapMs?: number }) => {
+    const asked = now()
+    let started = 0
+    let ended = 0
+    let contended = false
+    const section = (busyNow = false): void => {
+      started = now()
+      contended = busyNow
+      parentPort!.postMessage({ type: 'started', at: started })
+      busy(m.holdMs)
+      ended = now()
+    }
+    if (side === 'ingest' && m.burstMs) {
+      // A listener under load: commit after commit, a few milliseconds apart.
+      const until = now() + m.burstMs
+      turns.ingest(() => section())
+      while (now() < until) {
+        pause(m.gapMs ?? 0)
+        turns.ingest(() => busy(m.holdMs))
+      }
+      ended = now()
+    } else if (side === 'ingest') turns.ingest(() => section())
+    else turns.processing(section, m.yieldMs ?? 0, m.quietMs)
+    parentPort!.postMessage({ type: 'done', asked, started, ended, contended })
+  },
+)

@@ -7,6 +7,8 @@ interface Done {
   asked: number
   started: number
   ended: number
+  /** What processing's batch was told: ingest was busy. */
+  contended: boolean
 }
 
 const boot = new URL('../../src/main/core/threads/ts-worker-boot.mjs', import.meta.url)
@@ -26,10 +28,14 @@ function side(buffer: SharedArrayBuffer, name: 'ingest' | 'processing') {
       worker.on('message', on)
     })
   return {
-    run(holdMs: number, yieldMs?: number) {
+    run(
+      holdMs: number,
+      yieldMs?: number,
+      more?: { burstMs?: number; gapMs?: number; quietMs?: number },
+    ) {
       const started = next('started')
       const done = next('done') as unknown as Promise<Done>
-      worker.postMessage({ holdMs, yieldMs })
+      worker.postMessage({ holdMs, yieldMs, ...more })
       return { started, done }
     },
   }
@@ -41,7 +47,7 @@ afterEach(async () => {
 
 describe('WriteTurns', () => {
   it('an ingest commit waits out a processing batch in progress, and starts as soon as it ends', async () => {
-    const buffer = new SharedArrayBuffer(8)
+    const buffer = WriteTurns.buffer()
     const processing = side(buffer, 'processing')
     const ingest = side(buffer, 'ingest')
     const batch = processing.run(300)
@@ -56,7 +62,7 @@ describe('WriteTurns', () => {
   })
 
   it('a processing batch lets a waiting ingest commit go first', async () => {
-    const buffer = new SharedArrayBuffer(8)
+    const buffer = WriteTurns.buffer()
     const processing = side(buffer, 'processing')
     const ingest = side(buffer, 'ingest')
     const commit = ingest.run(200)
@@ -66,7 +72,7 @@ describe('WriteTurns', () => {
   })
 
   it('a processing turn left taken (a thread that died mid-batch) holds ingest up only so long', async () => {
-    const buffer = new SharedArrayBuffer(8)
+    const buffer = WriteTurns.buffer()
     new Int32Array(buffer)[1] = 1 // taken, and nobody will give it back
     const ingest = side(buffer, 'ingest')
     const c = await ingest.run(1).done
@@ -78,7 +84,7 @@ describe('WriteTurns', () => {
   })
 
   it('but only for so long: steady ingest does not starve processing', async () => {
-    const buffer = new SharedArrayBuffer(8)
+    const buffer = WriteTurns.buffer()
     const processing = side(buffer, 'processing')
     const ingest = side(buffer, 'ingest')
     const commit = ingest.run(2_000)
@@ -88,5 +94,27 @@ describe('WriteTurns', () => {
     // The batch went after its 50 ms of yielding, long before the commit ended (SQLite's own
     // lock would then make it wait; the turns only decide who asks first).
     expect(b.started).toBeLessThan(c.ended - 1_000)
+  })
+
+  it('with ingest idle, a processing batch goes at once and need not keep short', async () => {
+    const processing = side(WriteTurns.buffer(), 'processing')
+    const b = await processing.run(1, 1_000).done
+    expect(b.started - b.asked).toBeLessThan(200)
+    expect(b.contended).toBe(false)
+  })
+
+  it('while ingest is busy (commits milliseconds apart), processing stays off for its whole yield and keeps short', async () => {
+    const buffer = WriteTurns.buffer()
+    const processing = side(buffer, 'processing')
+    const ingest = side(buffer, 'ingest')
+    const load = ingest.run(2, undefined, { burstMs: 1_500, gapMs: 3 })
+    await load.started
+    // Quiet means 50 ms without a commit here (10 in production), so that a test thread
+    // descheduled on a busy machine does not look like a listener gone quiet.
+    const b = await processing.run(1, 300, { quietMs: 50 }).done
+    // Going at the first 3 ms pause would start it within milliseconds; it waits its 300 ms.
+    expect(b.started - b.asked).toBeGreaterThanOrEqual(290)
+    expect(b.contended).toBe(true)
+    await load.done
   })
 })

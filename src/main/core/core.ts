@@ -16,6 +16,7 @@ import type { RunReport } from './processing/scheduler'
 import type { SalesforceSettings, SyncConfig } from './sync/settings'
 import { describeSettings, SYNC_DEFAULTS } from './sync/settings'
 import { SyncService } from './sync/sync-service'
+import { WriteTurns } from './threads/write-turns'
 
 export interface CoreConfig {
   dataDir: string
@@ -84,12 +85,13 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   // The processing thread checkpoints the WAL when there is one; else the commit thread does.
   const checkpointEveryMs = 1000
   const processingThread = ProcessingThread.available()
-  const turns = new SharedArrayBuffer(8)
+  const turns = WriteTurns.buffer()
   const writer = new CommitThread({
     dataDir: config.dataDir,
-    // Processing batches hold the write lock about 100 ms and ingest goes first (WriteTurns),
-    // but a `footfall reprocess` in another process takes its turns through SQLite alone: an
-    // event waits that out rather than being answered 500 for a lock of Footfall's own.
+    // Processing batches hold the write lock up to about 100 ms (25 while ingest is busy) and
+    // ingest goes first (WriteTurns), but a `footfall reprocess` in another process takes its
+    // turns through SQLite alone: an event waits that out rather than being answered 500 for
+    // a lock of Footfall's own.
     busyTimeoutMs: 5000,
     checkpointEveryMs: processingThread ? 0 : checkpointEveryMs,
     maxBatch: config.commitMaxBatch,

@@ -29,11 +29,11 @@ let stopping = false
 serveCalls<null, RunTotals>(parentPort, {
   handle: () => {
     stopping = false
-    // Ingest commits waiting for the lock go first, for up to 20 ms a batch.
+    // While ingest is busy it goes first, for up to 50 ms a batch, and batches are short.
     return runBatches(
       processor,
       () => stopping,
-      (batch) => writeTurns.processing(batch, 20),
+      (batch) => writeTurns.processing(batch, 50),
     )
   },
   notice: (name) => {

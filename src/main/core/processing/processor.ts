@@ -197,6 +197,8 @@ export class Processor {
   private indexPerMs = 200
   /** Events an incremental batch processes per millisecond, as last measured. */
   private eventsPerMs = 10
+  /** The current batch's time budget (maxBatchMs, or less when ingest is waiting). */
+  private budgetMs: number
 
   constructor(
     private readonly db: WritableDB,
@@ -207,6 +209,7 @@ export class Processor {
     this.maxCustomers = options.maxCustomersPerBatch ?? 200
     this.maxIndex = options.maxIndexPerBatch ?? 100_000
     this.maxBatchMs = options.maxBatchMs ?? 100
+    this.budgetMs = this.maxBatchMs
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
@@ -309,10 +312,13 @@ export class Processor {
 
   /**
    * Does one batch in one transaction and returns what it did, or null when there is nothing to
-   * do. A batch that throws leaves nothing behind; the next call does it again.
+   * do. A batch that throws leaves nothing behind; the next call does it again. `budgetMs` (at
+   * most maxBatchMs) is how long it should hold the write lock.
    */
-  runBatch(): BatchReport | null {
-    return this.db
+  runBatch(budgetMs = this.maxBatchMs): BatchReport | null {
+    this.budgetMs = Math.min(budgetMs, this.maxBatchMs)
+    const started = performance.now()
+    const report = this.db
       .transaction(() => {
         const state = this.state()
         this.changeSeq = state.change_seq
@@ -326,6 +332,11 @@ export class Processor {
         return report
       })
       .immediate()
+    // The rate that sizes incremental batches counts the whole batch, its commit included.
+    if (report?.kind === 'incremental' && report.events >= 50) {
+      this.eventsPerMs = report.events / Math.max(1, performance.now() - started)
+    }
+    return report
   }
 
   /**
@@ -358,12 +369,11 @@ export class Processor {
       return this.rebuildBatch(state)
     }
     // An incremental batch cannot stop halfway (its customers go with its cursor), so it takes
-    // as many events as the rate measured so far gets done in about maxBatchMs.
+    // as many events as the rate measured so far gets done within its budget.
     const take = Math.min(
       this.maxEvents,
-      Math.max(50, Math.round(this.eventsPerMs * this.maxBatchMs)),
+      Math.max(50, Math.round(this.eventsPerMs * this.budgetMs)),
     )
-    const started = performance.now()
     const fresh = this.s.newEvents.all(state.cursor_seq, take) as NewEventRow[]
     const requeued = (this.s.requeued.all(this.maxCustomers) as { customer_id: string }[]).map(
       (r) => r.customer_id,
@@ -408,8 +418,6 @@ export class Processor {
     this.indexThrough(state, cursor)
     const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
     report.events = fresh.length
-    if (fresh.length >= 50)
-      this.eventsPerMs = fresh.length / Math.max(1, performance.now() - started)
     this.addStreamTallies(fresh)
     for (const q of quarantined) this.putQuarantineAlert(q)
     state.cursor_seq = cursor
@@ -437,7 +445,7 @@ export class Processor {
       // Sized by the rate measured so far to take about maxBatchMs.
       const chunk = Math.min(
         this.maxIndex,
-        Math.max(1_000, Math.round(this.indexPerMs * this.maxBatchMs)),
+        Math.max(1_000, Math.round(this.indexPerMs * this.budgetMs)),
       )
       const started = performance.now()
       const upTo = Math.min(target, state.indexed_seq + chunk)
@@ -456,7 +464,7 @@ export class Processor {
       : noTallies()
     // A batch also ends when its time is up, so that it never holds the write lock for long
     // (ingest commits wait for it); the next batch continues after the last customer done.
-    const deadline = performance.now() + this.maxBatchMs
+    const deadline = performance.now() + this.budgetMs
     const report = this.recompute(customers, target, nowMs, 'rebuild', tallies, deadline)
     state.rebuild_tallies = JSON.stringify(tallies)
     const lastCustomer = customers[report.customers - 1]

@@ -20,6 +20,9 @@ export interface BatchRunner {
   stop(): void
 }
 
+/** A batch's budget while ingest is busy (see WriteTurns.processing, Processor.runBatch). */
+export const CONTENDED_BATCH_MS = 25
+
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
@@ -29,8 +32,12 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function runBatches(
   processor: Processor,
   shouldStop: () => boolean,
-  /** Runs each batch in its turn at the write lock (see WriteTurns), where there are turns. */
-  inTurn: (batch: () => BatchReport | null) => BatchReport | null = (batch) => batch(),
+  /**
+   * Runs each batch in its turn at the write lock (see WriteTurns), where there are turns, and
+   * says whether ingest was busy (committing, or committed since the last batch).
+   */
+  inTurn: (batch: (contended: boolean) => BatchReport | null) => BatchReport | null = (batch) =>
+    batch(false),
 ): Promise<RunTotals> {
   const total: RunTotals = {
     batches: 0,
@@ -43,7 +50,10 @@ export async function runBatches(
     rebuildDone: false,
   }
   for (;;) {
-    const batch = inTurn(() => processor.runBatch())
+    // While ingest is busy, batches are short: its requests wait for at most one of them.
+    const batch = inTurn((contended) =>
+      processor.runBatch(contended ? CONTENDED_BATCH_MS : undefined),
+    )
     if (!batch) break
     total.batches += 1
     if (batch.kind === 'rebuild') total.rebuildBatches += 1
