@@ -93,8 +93,20 @@ async function measure(
   }
 }
 
-export async function benchIngest(seconds: number): Promise<LoadResult[]> {
-  const dirs = ['b', 'c', 'd', 'c2'].map((x) => mkdtempSync(join(tmpdir(), `ff-bench-${x}-`)))
+export interface IngestRun {
+  /** (a), (b), (c) measured back to back, once per round: each ratio pairs neighbours in time. */
+  rounds: { a: LoadResult; b: LoadResult; c: LoadResult }[]
+  d: LoadResult
+  c2: LoadResult
+}
+
+export async function benchIngest(seconds: number, roundCount = 3): Promise<IngestRun> {
+  const dirs: string[] = []
+  const dir = (x: string): string => {
+    const d = mkdtempSync(join(tmpdir(), `ff-bench-${x}-`))
+    dirs.push(d)
+    return d
+  }
   // (b) and (c) measure the listener: processing is paused (a day's interval). (d) is the core
   // as shipped, processing every 5 s on its own thread beside ingest on the same two cores.
   const serveArgs = (dir: string, processInterval = '86400') => [
@@ -109,72 +121,104 @@ export async function benchIngest(seconds: number): Promise<LoadResult[]> {
     processInterval,
   ]
   try {
-    const a = await measure(
-      '(a) bare parse + 202',
-      'bin/run-ts.js',
-      ['bench/servers/bare-server.ts'],
-      seconds,
-      null,
-    )
-    const b = await measure(
-      '(b) footfall, group commit',
-      'bin/footfall.js',
-      serveArgs(dirs[0]!),
-      seconds,
-      dirs[0]!,
-    )
-    const c = await measure(
-      '(c) naive: commit per request, in the handler',
-      'bin/run-ts.js',
-      ['bench/servers/naive-server.ts', dirs[1]!],
-      seconds,
-      dirs[1]!,
-    )
+    const rounds: IngestRun['rounds'] = []
+    for (let i = 0; i < roundCount; i += 1) {
+      const a = await measure(
+        '(a) bare parse + 202',
+        'bin/run-ts.js',
+        ['bench/servers/bare-server.ts'],
+        seconds,
+        null,
+      )
+      const bDir = dir('b')
+      const b = await measure(
+        '(b) footfall, group commit',
+        'bin/footfall.js',
+        serveArgs(bDir),
+        seconds,
+        bDir,
+      )
+      const cDir = dir('c')
+      const c = await measure(
+        '(c) naive: commit per request, in the handler',
+        'bin/run-ts.js',
+        ['bench/servers/naive-server.ts', cDir],
+        seconds,
+        cDir,
+      )
+      rounds.push({ a, b, c })
+    }
+    const dDir = dir('d')
     const d = await measure(
       '(d) footfall as shipped: (b) with processing every 5 s',
       'bin/footfall.js',
-      serveArgs(dirs[2]!, '5'),
+      serveArgs(dDir, '5'),
       seconds,
-      dirs[2]!,
+      dDir,
     )
+    const c2Dir = dir('c2')
     const c2 = await measure(
       '(c2) footfall, one request per commit (pipelined)',
       'bin/footfall.js',
-      [...serveArgs(dirs[3]!), '--commit-max-batch', '1'],
+      [...serveArgs(c2Dir), '--commit-max-batch', '1'],
       seconds,
-      dirs[3]!,
+      c2Dir,
     )
-    return [a, b, c, d, c2]
+    return { rounds, d, c2 }
   } finally {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }))
   }
 }
 
-export function reportIngest(results: LoadResult[]): { text: string; pass: boolean } {
-  const [a, b, c, d, c2] = results as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult]
-  const rows = results.map(
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((x, y) => x - y)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+const range = (xs: readonly number[], digits: number): string =>
+  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
+
+/**
+ * The machine's speed drifts by tens of percent within minutes (other tenants), so each ratio
+ * is taken within a round, where (a), (b) and (c) ran back to back, and the targets are checked
+ * on the median round; every round is printed.
+ */
+export function reportIngest(run: IngestRun): { text: string; pass: boolean } {
+  const { rounds, d, c2 } = run
+  const all = [
+    ...rounds.flatMap((r, i) => [r.a, r.b, r.c].map((x) => ({ ...x, round: i + 1 }))),
+    { ...d, round: 0 },
+    { ...c2, round: 0 },
+  ]
+  const rows = all.map(
     (r) =>
-      `| ${r.name} | ${Math.round(r.eventsPerSec)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.stored ?? '-'} |`,
+      `| ${r.round || '-'} | ${r.name} | ${Math.round(r.eventsPerSec)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.stored ?? '-'} |`,
   )
-  const ba = b.eventsPerSec / a.eventsPerSec
-  const bc = b.eventsPerSec / c.eventsPerSec
+  const ba = rounds.map((r) => r.b.eventsPerSec / r.a.eventsPerSec)
+  const bc = rounds.map((r) => r.b.eventsPerSec / r.c.eventsPerSec)
+  const p99 = rounds.map((r) => r.b.p99)
   const checks = [
-    [`b/a = ${ba.toFixed(2)}`, ba >= 0.5, '>= 0.5'],
-    [`b/c = ${bc.toFixed(1)}`, bc >= 5, '>= 5'],
-    [`p99 of b = ${b.p99} ms`, b.p99 <= 20, '<= 20 ms'],
+    [`b/a = ${median(ba).toFixed(2)} (rounds ${range(ba, 2)})`, median(ba) >= 0.5, '>= 0.5'],
+    [`b/c = ${median(bc).toFixed(1)} (rounds ${range(bc, 1)})`, median(bc) >= 5, '>= 5'],
+    [`p99 of b = ${median(p99)} ms (rounds ${range(p99, 0)})`, median(p99) <= 20, '<= 20 ms'],
   ] as const
-  const da = d.eventsPerSec / a.eventsPerSec
+  const aMedian = median(rounds.map((r) => r.a.eventsPerSec))
+  const bMedian = median(rounds.map((r) => r.b.eventsPerSec))
   // Every 2xx the load generator counted must be in the store (warm-up included, so >=).
-  const durable = [b, c, d, c2].every((r) => r.stored !== null && r.stored >= r.ok)
+  const durable = [...rounds.flatMap((r) => [r.b, r.c]), d, c2].every(
+    (r) => r.stored !== null && r.stored >= r.ok,
+  )
   const text = [
-    '| listener | events/s | p50 ms | p99 ms | max ms | errors | stored |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| round | listener | events/s | p50 ms | p99 ms | max ms | errors | stored |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    ...checks.map(([what, ok, target]) => `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target})`),
+    ...checks.map(
+      ([what, ok, target]) => `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target}, median round)`,
+    ),
     `${durable ? 'PASS' : 'FAIL'}  every acknowledged event is in the store`,
-    `info  with processing beside it (d): d/a = ${da.toFixed(2)}, p99 ${d.p99} ms, max ${d.max} ms, ${d.errors} errors`,
-    `info  grouping alone, same thread design (c2): b/c2 = ${(b.eventsPerSec / c2.eventsPerSec).toFixed(1)}`,
+    `info  with processing beside it (d): d/a = ${(d.eventsPerSec / aMedian).toFixed(2)} (median a), p99 ${d.p99} ms, max ${d.max} ms, ${d.errors} errors`,
+    `info  grouping alone, same thread design (c2): b/c2 = ${(bMedian / c2.eventsPerSec).toFixed(1)} (median b)`,
   ].join('\n')
   return { text, pass: checks.every(([, ok]) => ok) && durable }
 }
