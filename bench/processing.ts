@@ -253,6 +253,9 @@ export async function benchProcessing(
     `| steady: last 10 % in 5,000-event slices | ${steadySeconds.toFixed(1)} s | ${Math.round((total - cut) / steadySeconds).toLocaleString('en-US')} events/s | longest batch ${Math.round(steadyLongest)} ms |`,
     `| ack → visible, ${intervalMs / 1000} s interval, ~1,000 events/s over HTTP | p50 ${q(0.5)} ms, p95 ${q(0.95)} ms | max ${max} ms = ${(max / intervalMs).toFixed(2)} intervals (target ≤ 2) | ${lat.length} samples |`,
   ]
-  const text = `| run | time | rate | note |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`
+  // The rebuild of the same store, in the same run, reads every customer and writes nothing: the
+  // machine's speed at that moment, to read the cold rate against (it drifts by a third).
+  const vsRebuild = cold.seconds > 0 ? rebuild.seconds / cold.seconds : NaN
+  const text = `| run | time | rate | note |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n\ninfo  cold / rebuild of the same store, same run = ${vsRebuild.toFixed(2)}\n`
   return { text, pass: coldRate >= 50_000 && max <= 2 * intervalMs }
 }
