@@ -197,7 +197,7 @@ export class Processor {
   private indexPerMs = 200
   /** Events an incremental batch processes per millisecond, as last measured. */
   private eventsPerMs = 10
-  /** The current batch's time budget (maxBatchMs, or less when ingest is waiting). */
+  /** The current batch's time budget (maxBatchMs, or less while ingest is busy). */
   private budgetMs: number
 
   constructor(
