@@ -1,4 +1,6 @@
 import { Connection } from 'jsforce'
+import { onTestFinished } from 'vitest'
+import type { CoreConfig } from '../../src/main/core/core'
 import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import { silentLogger } from '../../src/main/core/logger'
 import { SfSession } from '../../src/main/core/sync/sf-session'
@@ -7,11 +9,44 @@ import { SYNC_DEFAULTS } from '../../src/main/core/sync/settings'
 import { SyncEngine } from '../../src/main/core/sync/sync-engine'
 import { SF_EMULATOR_DEFAULTS, startSfEmulator } from '../../src/tools/sf-emulator'
 import type { SfEmulator, SfEmulatorOptions } from '../../src/tools/sf-emulator'
-import { postEvent } from '../helpers/core'
+import { postEvent, startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
 
 export function startOrg(options: SfEmulatorOptions = {}): Promise<SfEmulator> {
   return startSfEmulator({ host: '127.0.0.1', port: 0, bulkProcessingDelayMs: 20, ...options })
+}
+
+// The org and core a test starts are closed when it finishes, whatever happens in it. Vitest
+// runs these hooks in reverse order, so a core goes before the org its sync talks to.
+
+/** An emulated org for the current test only. */
+export async function orgForTest(options: SfEmulatorOptions = {}): Promise<SfEmulator> {
+  const org = await startOrg(options)
+  onTestFinished(() => org.close())
+  return org
+}
+
+/** A core (temp data dir, loopback listener) for the current test only. */
+export async function coreForTest(overrides: Partial<CoreConfig> = {}): Promise<TestCore> {
+  const core = await startTestCore(overrides)
+  onTestFinished(() => core.dispose())
+  return core
+}
+
+/**
+ * An org with an Account for each customer, and a core (processing on demand) that has stored
+ * and processed one visit of each: where most sync tests start.
+ */
+export async function orgWithVisits(
+  customers: readonly string[],
+  orgOptions: SfEmulatorOptions = {},
+): Promise<{ core: TestCore; org: SfEmulator }> {
+  const org = await orgForTest(orgOptions)
+  org.admin.seedAccounts({ customerIds: [...customers], unmatchedShare: 0 })
+  const core = await coreForTest({ processIntervalMs: 0 })
+  for (const c of customers) await sendVisit(core, c)
+  await core.processNow()
+  return { core, org }
 }
 
 export function settingsFor(org: SfEmulator): SalesforceSettings {

@@ -1,42 +1,28 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readSyncStats } from '../../src/main/core/sync/queries'
 import { inQueries } from '../../src/main/core/sync/soql'
 import { footfallOrgSchema } from '../../src/tools/sf-emulator'
 import type { SchemaSpec, SfEmulator } from '../../src/tools/sf-emulator'
-import { postEvent, startTestCore } from '../helpers/core'
+import { postEvent } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
 import {
   closedVisits,
+  coreForTest,
   engineFor,
   MONTH_LATER,
+  orgForTest,
   orgReader,
+  orgWithVisits,
   sendVisit,
-  startOrg,
   storeAll,
 } from './helpers'
 
 // A run's collections requests travel five to a Composite call (one API call): what each
 // request's records get back is exactly what they got as calls of their own.
 
-let org: SfEmulator | null = null
-let core: TestCore | null = null
-afterEach(async () => {
-  await core?.dispose()
-  await org?.close()
-  core = null
-  org = null
-})
-
 const CUSTOMERS = ['C-1', 'C-2', 'C-3', 'C-4']
 
-async function setUp(schema?: SchemaSpec): Promise<{ core: TestCore; org: SfEmulator }> {
-  org = await startOrg(schema ? { schema } : {})
-  org.admin.seedAccounts({ customerIds: CUSTOMERS, unmatchedShare: 0 })
-  core = await startTestCore({ processIntervalMs: 0 })
-  for (const c of CUSTOMERS) await sendVisit(core, c)
-  await core.processNow()
-  return { core, org }
-}
+const setUp = (schema?: SchemaSpec) => orgWithVisits(CUSTOMERS, schema ? { schema } : {})
 
 const alert = (c: TestCore, key: string) =>
   c.db.prepare('SELECT * FROM alerts WHERE key = ?').get(key) as
@@ -59,9 +45,9 @@ async function counted<T>(o: SfEmulator, run: () => Promise<T>): Promise<[T, num
 describe('sync through Composite calls', () => {
   it('1,001 changed Accounts: 6 requests, sent as one composite of 5 and one direct request', async () => {
     const ids = Array.from({ length: 1001 }, (_, i) => `P-${String(i).padStart(4, '0')}`)
-    org = await startOrg()
+    const org = await orgForTest()
     org.admin.seedAccounts({ customerIds: ids, unmatchedShare: 0 })
-    core = await startTestCore({ processIntervalMs: 0 })
+    const core = await coreForTest({ processIntervalMs: 0 })
     await storeAll(core, closedVisits(ids))
     await core.processNow()
     const engine = engineFor(core, org)
@@ -90,9 +76,9 @@ describe('sync through Composite calls', () => {
   }, 60_000)
 
   it('a lone request goes directly: the same one call, no composite', async () => {
-    org = await startOrg()
+    const org = await orgForTest()
     org.admin.seedAccounts({ customerIds: CUSTOMERS, unmatchedShare: 0 })
-    core = await startTestCore({ processIntervalMs: 0 })
+    const core = await coreForTest({ processIntervalMs: 0 })
     await storeAll(core, closedVisits(CUSTOMERS))
     await core.processNow()
     const engine = engineFor(core, org)

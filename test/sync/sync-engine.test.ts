@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { SfEmulator } from '../../src/tools/sf-emulator'
+import { describe, expect, it } from 'vitest'
 import {
   apiBudget,
   customerSyncState,
@@ -7,26 +6,15 @@ import {
   recentSyncRuns,
 } from '../../src/main/core/sync/queries'
 import { markEverythingForResync } from '../../src/main/core/sync/sync-service'
-import { startTestCore } from '../helpers/core'
-import type { TestCore } from '../helpers/core'
-import { engineFor, orgReader, sendVisit, startOrg } from './helpers'
-
-let org: SfEmulator | null = null
-let core: TestCore | null = null
-afterEach(async () => {
-  await core?.dispose()
-  await org?.close()
-  core = null
-  org = null
-})
+import { coreForTest, engineFor, orgForTest, orgReader, sendVisit } from './helpers'
 
 type Account = Record<string, unknown> & { In_Store_Customer_Id__c: string }
 
 describe('sync engine against the emulated org (real jsforce over HTTP)', () => {
   it('writes each customer rollup to its Account and each visit once; unmatched customers wait', async () => {
-    org = await startOrg()
+    const org = await orgForTest()
     org.admin.seedAccounts({ customerIds: ['C-1', 'C-2'], unmatchedShare: 0 })
-    core = await startTestCore({ processIntervalMs: 0 })
+    const core = await coreForTest({ processIntervalMs: 0 })
     await sendVisit(core, 'C-1', { day: 20 })
     await sendVisit(core, 'C-1', { day: 21, spend: 10 })
     await sendVisit(core, 'C-2')

@@ -1,36 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SfEmulator } from '../../src/tools/sf-emulator'
 import { readSyncStats } from '../../src/main/core/sync/queries'
 import { checkSalesforceSetup } from '../../src/main/core/sync/sf-check'
 import { runFootfallToEnd } from '../helpers/serve-process'
-import { startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
-import { engineFor, orgReader, sendVisit, settingsFor, startOrg } from './helpers'
+import { engineFor, orgForTest, orgReader, orgWithVisits, sendVisit, settingsFor } from './helpers'
 
 // Each fault of SALESFORCE.md ends as the spec says: retried and written, or an alert with the
 // right message; nothing written twice, nothing lost. Real jsforce, the emulator over HTTP.
 
-let org: SfEmulator | null = null
-let core: TestCore | null = null
-afterEach(async () => {
-  await core?.dispose()
-  await org?.close()
-  core = null
-  org = null
-})
-
 const CUSTOMERS = ['C-1', 'C-2', 'C-3', 'C-4']
 
-async function setUp(
-  schema: 'footfall' | 'base' = 'footfall',
-): Promise<{ core: TestCore; org: SfEmulator }> {
-  org = await startOrg({ schema })
-  org.admin.seedAccounts({ customerIds: CUSTOMERS, unmatchedShare: 0 })
-  core = await startTestCore({ processIntervalMs: 0 })
-  for (const c of CUSTOMERS) await sendVisit(core, c)
-  await core.processNow()
-  return { core, org }
-}
+const setUp = (schema: 'footfall' | 'base' = 'footfall') => orgWithVisits(CUSTOMERS, { schema })
 
 const alert = (c: TestCore, key: string) =>
   c.db.prepare('SELECT * FROM alerts WHERE key = ?').get(key) as
@@ -205,7 +186,7 @@ describe('sync faults', () => {
   })
 
   it('sf-check on a ready org says so, and a refused login says what to check', async () => {
-    org = await startOrg()
+    const org = await orgForTest()
     expect(await checkSalesforceSetup(settingsFor(org))).toMatchObject({ ok: true, missing: [] })
     const bad = await checkSalesforceSetup({ ...settingsFor(org), password: 'wrong' })
     expect(bad.login.ok).toBe(false)
