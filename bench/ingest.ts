@@ -181,7 +181,7 @@ const range = (xs: readonly number[], digits: number): string =>
 /**
  * The machine's speed drifts by tens of percent within minutes (other tenants), so each ratio
  * is taken within a round, where (a), (b) and (c) ran back to back, and the targets are checked
- * on the median round; every round is printed.
+ * on the median of the rounds; every round is printed.
  */
 export function reportIngest(run: IngestRun): { text: string; pass: boolean } {
   const { rounds, d, c2 } = run
@@ -214,7 +214,8 @@ export function reportIngest(run: IngestRun): { text: string; pass: boolean } {
     ...rows,
     '',
     ...checks.map(
-      ([what, ok, target]) => `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target}, median round)`,
+      ([what, ok, target]) =>
+        `${ok ? 'PASS' : 'FAIL'}  ${what} (target ${target}, median of the rounds)`,
     ),
     `${durable ? 'PASS' : 'FAIL'}  every acknowledged event is in the store`,
     `info  with processing beside it (d): d/a = ${(d.eventsPerSec / aMedian).toFixed(2)} (median a), p99 ${d.p99} ms, max ${d.max} ms, ${d.errors} errors`,
