@@ -197,8 +197,6 @@ export class Processor {
   private indexPerMs = 200
   /** Events an incremental batch processes per millisecond, as last measured. */
   private eventsPerMs = 10
-  /** The current batch's time budget (maxBatchMs, or less while ingest is busy). */
-  private budgetMs: number
 
   constructor(
     private readonly db: WritableDB,
@@ -209,7 +207,6 @@ export class Processor {
     this.maxCustomers = options.maxCustomersPerBatch ?? 200
     this.maxIndex = options.maxIndexPerBatch ?? 100_000
     this.maxBatchMs = options.maxBatchMs ?? 100
-    this.budgetMs = this.maxBatchMs
     this.catchUpAfter = options.catchUpAfterEvents ?? 50_000
     this.catchUpAfterCustomers = options.catchUpAfterCustomers ?? 8_000
     this.clock = options.clock ?? Date.now
@@ -316,14 +313,16 @@ export class Processor {
    * most maxBatchMs) is how long it should hold the write lock.
    */
   runBatch(budgetMs = this.maxBatchMs): BatchReport | null {
-    this.budgetMs = Math.min(budgetMs, this.maxBatchMs)
+    const budget = Math.min(budgetMs, this.maxBatchMs)
     const started = performance.now()
     const report = this.db
       .transaction(() => {
         const state = this.state()
         this.changeSeq = state.change_seq
         const report =
-          state.rebuild_target_seq === null ? this.incremental(state) : this.rebuildBatch(state)
+          state.rebuild_target_seq === null
+            ? this.incremental(state, budget)
+            : this.rebuildBatch(state, budget)
         if (report) {
           state.change_seq = this.changeSeq
           state.last_run_ms = this.clock()
@@ -361,19 +360,16 @@ export class Processor {
 
   // ---- incremental ------------------------------------------------------------------------
 
-  private incremental(state: ProcessingState): BatchReport | null {
+  private incremental(state: ProcessingState, budgetMs: number): BatchReport | null {
     const maxSeq = (this.s.maxSeq.get() as { seq: number | null }).seq ?? 0
     const backlog = maxSeq - state.cursor_seq
     if (backlog > this.catchUpAfter && backlog * 4 > maxSeq) {
       this.beginRebuild(state, maxSeq)
-      return this.rebuildBatch(state)
+      return this.rebuildBatch(state, budgetMs)
     }
     // An incremental batch cannot stop halfway (its customers go with its cursor), so it takes
     // as many events as the rate measured so far gets done within its budget.
-    const take = Math.min(
-      this.maxEvents,
-      Math.max(50, Math.round(this.eventsPerMs * this.budgetMs)),
-    )
+    const take = Math.min(this.maxEvents, Math.max(50, Math.round(this.eventsPerMs * budgetMs)))
     const fresh = this.s.newEvents.all(state.cursor_seq, take) as NewEventRow[]
     const requeued = (this.s.requeued.all(this.maxCustomers) as { customer_id: string }[]).map(
       (r) => r.customer_id,
@@ -413,7 +409,7 @@ export class Processor {
       // changed without a new event that one transaction would hold the write lock too long.
       // Catch up customer by customer instead, in short transactions, like a rebuild.
       this.beginRebuild(state, maxSeq)
-      return this.rebuildBatch(state)
+      return this.rebuildBatch(state, budgetMs)
     }
     this.indexThrough(state, cursor)
     const report = this.recompute([...customers].sort(), cursor, nowMs ?? 0, 'incremental')
@@ -436,17 +432,14 @@ export class Processor {
     state.rebuild_tallies = JSON.stringify(noTallies())
   }
 
-  private rebuildBatch(state: ProcessingState): BatchReport {
+  private rebuildBatch(state: ProcessingState, budgetMs: number): BatchReport {
     const target = state.rebuild_target_seq ?? 0
     const nowMs = state.rebuild_now_ms ?? 0
     if (state.indexed_seq < target) {
       // The customers' events must all be in customer_events before any customer is recomputed;
       // a large backlog is copied over several batches, so no one transaction holds the lock long.
-      // Sized by the rate measured so far to take about maxBatchMs.
-      const chunk = Math.min(
-        this.maxIndex,
-        Math.max(1_000, Math.round(this.indexPerMs * this.budgetMs)),
-      )
+      // Sized by the rate measured so far to fit the batch's budget.
+      const chunk = Math.min(this.maxIndex, Math.max(1_000, Math.round(this.indexPerMs * budgetMs)))
       const started = performance.now()
       const upTo = Math.min(target, state.indexed_seq + chunk)
       const copied = upTo - state.indexed_seq
@@ -464,7 +457,7 @@ export class Processor {
       : noTallies()
     // A batch also ends when its time is up, so that it never holds the write lock for long
     // (ingest commits wait for it); the next batch continues after the last customer done.
-    const deadline = performance.now() + this.budgetMs
+    const deadline = performance.now() + budgetMs
     const report = this.recompute(customers, target, nowMs, 'rebuild', tallies, deadline)
     state.rebuild_tallies = JSON.stringify(tallies)
     const lastCustomer = customers[report.customers - 1]
