@@ -14,6 +14,11 @@ export default defineConfig({
           'commit-worker': resolve(__dirname, 'src/main/core/store/commit-worker.ts'),
           // Processing runs on its own thread and connection too.
           'processing-worker': resolve(__dirname, 'src/main/core/processing/processing-worker.ts'),
+          // A rebuild computes customers on a second thread, started by the processing one.
+          'rebuild-ahead-worker': resolve(
+            __dirname,
+            'src/main/core/processing/rebuild-ahead-worker.ts',
+          ),
         },
       },
     },

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { setAlertDismissed } from '../../src/main/core/processing/alert-store'
 import { Processor } from '../../src/main/core/processing/processor'
+import type { ProcessorOptions } from '../../src/main/core/processing/processor'
+import { PROCESSING_DEFAULTS } from '../../src/main/core/processing/config'
+import { RebuildAhead } from '../../src/main/core/processing/rebuild-ahead'
 import { closeWritable, databasePath, openWritable } from '../../src/main/core/store/database'
 import type { WritableDB } from '../../src/main/core/store/database'
 import type { TestCore } from '../helpers/core'
@@ -135,6 +138,109 @@ describe('rebuild equality', () => {
     } finally {
       closeWritable(fresh)
       dir.cleanup()
+    }
+  })
+
+  /** A processor whose rebuilds compute customers on a second thread, started beforehand. */
+  const withAhead = (
+    db: WritableDB,
+    dataDir: string,
+    options: ProcessorOptions = {},
+  ): { processor: Processor; ahead: RebuildAhead; failures: string[] } => {
+    const failures: string[] = []
+    const ahead = RebuildAhead.start(dataDir, PROCESSING_DEFAULTS, (m) => failures.push(m))
+    if (!ahead) throw new Error('no rebuild-ahead worker')
+    const processor = new Processor(db, {
+      ...options,
+      ahead: (config) => {
+        expect(config).toEqual(PROCESSING_DEFAULTS)
+        return ahead
+      },
+    })
+    return { processor, ahead, failures }
+  }
+
+  it('with customers computed on a second thread, a catch-up and a rebuild give the same', () => {
+    const { fresh, dir } = freshCopy()
+    const { processor, ahead, failures } = withAhead(fresh, dir.path, {
+      catchUpAfterEvents: 10,
+      maxCustomersPerBatch: 13,
+    })
+    try {
+      expect(ahead.waitUntilReady(30_000)).toBe(true)
+      drain(processor)
+      expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+      // Both sides computed customers: the thread ahead, the batch what the thread had not begun.
+      expect(ahead.stats.byThread).toBeGreaterThan(0)
+      expect(ahead.stats.byBatch).toBeGreaterThan(0)
+
+      // Batches out of time after one customer: each stops inside a part the thread computed.
+      const short = withAhead(fresh, dir.path, { maxCustomersPerBatch: 13, maxBatchMs: 0 })
+      try {
+        expect(short.ahead.waitUntilReady(30_000)).toBe(true)
+        short.processor.startRebuild()
+        const customers = (
+          fresh.prepare('SELECT count(*) AS n FROM customer_rollups').get() as { n: number }
+        ).n
+        expect(drain(short.processor)).toBeGreaterThanOrEqual(customers)
+        expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+        expect(short.ahead.stats.byThread).toBeGreaterThan(0)
+      } finally {
+        short.processor.close()
+      }
+      expect([...failures, ...short.failures]).toEqual([])
+    } finally {
+      processor.close()
+      closeWritable(fresh)
+      dir.cleanup()
+    }
+  })
+
+  it('a rebuild moved on by another processor between batches still gives the same', () => {
+    const { fresh, dir } = freshCopy()
+    const { processor, ahead, failures } = withAhead(fresh, dir.path, {
+      catchUpAfterEvents: 10,
+      maxCustomersPerBatch: 13,
+    })
+    // Another process (serve beside `footfall reprocess`) takes every third batch, computing
+    // its customers itself: what the thread computed for those is dropped, never written twice.
+    const other = new Processor(fresh, { maxCustomersPerBatch: 5 })
+    try {
+      expect(ahead.waitUntilReady(30_000)).toBe(true)
+      for (let turn = 0; ; turn += 1) {
+        if (!(turn % 3 === 2 ? other : processor).runBatch()) break
+      }
+      expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+      expect(ahead.stats.byThread).toBeGreaterThan(0)
+      expect(failures).toEqual([])
+    } finally {
+      processor.close()
+      closeWritable(fresh)
+      dir.cleanup()
+    }
+  })
+
+  it('a second thread that cannot start is reported, and batches compute everything themselves', async () => {
+    const { fresh, dir } = freshCopy()
+    const missing = tempDir()
+    // Its connection cannot open: no store in that folder.
+    const { processor, ahead, failures } = withAhead(fresh, missing.path, {
+      catchUpAfterEvents: 10,
+    })
+    try {
+      await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 30_000 })
+      expect(failures[0]).toMatch(
+        /second thread stopped \(its thread failed: .*no Footfall store.*\); batches compute them themselves/,
+      )
+      expect(ahead.failed()).toMatch(/no Footfall store/)
+      drain(processor)
+      expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+      expect(ahead.stats.byThread + ahead.stats.byBatch).toBe(0)
+    } finally {
+      processor.close()
+      closeWritable(fresh)
+      dir.cleanup()
+      missing.cleanup()
     }
   })
 

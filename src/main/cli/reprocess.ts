@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { closeWritable, databasePath, openWritable } from '../core/store/database'
 import { StoreError } from '../core/store/store-error'
 import { Processor } from '../core/processing/processor'
+import { RebuildAhead } from '../core/processing/rebuild-ahead'
 import { envOption } from './options'
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r))
@@ -44,8 +45,14 @@ export function reprocessCommand(): Command {
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
       const started = Date.now()
+      // Customers are computed on a second thread too, while this one writes.
+      const processor = new Processor(db, {
+        ahead: (config) =>
+          RebuildAhead.start(opts.dataDir, config, (message) =>
+            process.stderr.write(`warning: ${message}\n`),
+          ),
+      })
       try {
-        const processor = new Processor(db)
         const { targetSeq, resumed } = processor.startRebuild()
         process.stderr.write(
           `${resumed ? 'resuming the rebuild' : 'rebuilding'} through event seq ${targetSeq}\n`,
@@ -92,6 +99,7 @@ export function reprocessCommand(): Command {
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
+        processor.close()
         closeWritable(db)
       }
     })

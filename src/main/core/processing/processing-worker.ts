@@ -3,6 +3,7 @@ import { closeWritable, openWritable } from '../store/database'
 import { serveCalls } from '../threads/serve-calls'
 import { WriteTurns } from '../threads/write-turns'
 import { Processor } from './processor'
+import { RebuildAhead } from './rebuild-ahead'
 import { runBatches } from './run-batches'
 import type { RunTotals } from './run-batches'
 import type { ProcessingWorkerData } from './processing-thread'
@@ -21,7 +22,18 @@ const db = openWritable(dataDir, { busyTimeoutMs: 10_000 })
 // without waiting for, or blocking, a writer).
 db.pragma('wal_autocheckpoint = 0')
 const checkpoints = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
-const processor = new Processor(db, options)
+// Said in the next run's totals, which the scheduler logs.
+const warnings: string[] = []
+const processor = new Processor(db, {
+  ...options,
+  // A rebuild (a cold store's catch-up, a reprocess) computes customers on a second thread too.
+  ahead: (config) => {
+    const ahead = RebuildAhead.start(dataDir, config, (message) => warnings.push(message))
+    if (!ahead)
+      warnings.push('this build has no rebuild-ahead-worker entry: rebuilds use one thread')
+    return ahead
+  },
+})
 const writeTurns = new WriteTurns(turns)
 writeTurns.resetProcessing()
 let stopping = false
@@ -34,13 +46,14 @@ serveCalls<null, RunTotals>(parentPort, {
       processor,
       () => stopping,
       (batch) => writeTurns.processing(batch, 50),
-    )
+    ).then((totals) => ({ ...totals, warnings: [...totals.warnings, ...warnings.splice(0)] }))
   },
   notice: (name) => {
     if (name === 'stop') stopping = true
   },
   close: () => {
     clearInterval(checkpoints)
+    processor.close()
     closeWritable(db)
   },
 })

@@ -2,9 +2,11 @@ import type { WritableDB } from '../store/database'
 import { AlertWriter } from './alert-store'
 import type { ProcessingConfig } from './config'
 import { PROCESSING_DEFAULTS } from './config'
+import { computeCustomer, countsInTallies, FUTURE_TOLERANCE_MS } from './compute-customer'
+import type { ComputedCustomer, TallyEvent } from './compute-customer'
 import { CustomerReader } from './customer-reader'
-import type { CustomerRows } from './customer-reader'
-import { processCustomer } from './rules'
+import type { DerivedRows } from './customer-reader'
+import type { CustomersAhead, OwnSide, RebuildKey } from './rebuild-ahead'
 import type { CustomerResult, DerivedAlert, RollupRow, VisitRow } from './rules'
 
 export interface ProcessingState {
@@ -62,6 +64,12 @@ export interface ProcessorOptions {
   catchUpAfterCustomers?: number
   /** Wall clock, only for audit fields (never for the rules). */
   clock?: () => number
+  /**
+   * Starts what computes a rebuild's customers on another thread (rebuild-ahead.ts), for this
+   * processor's config; without it, each batch computes its own. Called when a rebuild begins;
+   * the processor closes it when the rebuild is done.
+   */
+  ahead?: (config: ProcessingConfig) => CustomersAhead | null
 }
 
 interface QuarantineRow {
@@ -92,15 +100,7 @@ interface StreamTallies {
 }
 
 /** A new event as a batch reads it: the columns the tallies need (a stored event has them too). */
-interface NewEventRow {
-  seq: number
-  id: string
-  customer_id: string
-  store_id: string | null
-  occurred_ms: number
-  has_offset: number
-  received_ms: number
-}
+type NewEventRow = TallyEvent
 
 const noTallies = (): StreamTallies => ({ missing: null, noOffset: {}, future: {} })
 /** The store id a tally's key stands for ('' is the unknown store). */
@@ -130,6 +130,7 @@ function tally(into: StreamTallies, events: readonly NewEventRow[]): StreamTalli
     return t
   }
   for (const e of events) {
+    if (!countsInTallies(e)) continue
     const store = e.store_id ?? ''
     if (e.store_id === null) into.missing = add(into.missing, e)
     if (e.has_offset === 0) into.noOffset[store] = add(into.noOffset[store], e)
@@ -169,9 +170,6 @@ const ROLLUP_FIELDS: readonly (keyof RollupRow)[] = [
   'top_brands',
 ]
 
-/** Clock skew tolerated before an event dated after its own receipt is an alert. */
-const FUTURE_TOLERANCE_MS = 3_600_000
-
 const INDEX_COLUMNS = `customer_id, occurred_ms, seq, name, store_id, id, has_offset, time_elapsed_s, received_ms`
 
 /**
@@ -191,6 +189,9 @@ export class Processor {
   private readonly clock: () => number
   private readonly alerts: AlertWriter
   private readonly reader: CustomerReader
+  private readonly startAhead: ((config: ProcessingConfig) => CustomersAhead | null) | null
+  /** Started with the rebuild in progress (undefined: not yet, null: could not). */
+  private ahead: CustomersAhead | null | undefined = undefined
   private readonly s
   private changeSeq = 0
   /** Events copied into customer_events per millisecond, as last measured. */
@@ -212,6 +213,7 @@ export class Processor {
     this.clock = options.clock ?? Date.now
     this.alerts = new AlertWriter(db, this.clock)
     this.reader = new CustomerReader(db)
+    this.startAhead = options.ahead ?? null
     this.s = {
       state: db.prepare('SELECT * FROM processing_state WHERE id = 1'),
       saveState: db.prepare(`
@@ -315,7 +317,7 @@ export class Processor {
   runBatch(budgetMs = this.maxBatchMs): BatchReport | null {
     const budget = Math.min(budgetMs, this.maxBatchMs)
     const started = performance.now()
-    const report = this.db
+    const { report, state } = this.db
       .transaction(() => {
         const state = this.state()
         this.changeSeq = state.change_seq
@@ -328,14 +330,39 @@ export class Processor {
           state.last_run_ms = this.clock()
           this.s.saveState.run(state)
         }
-        return report
+        return { report, state }
       })
       .immediate()
     // The rate that sizes incremental batches counts the whole batch, its commit included.
     if (report?.kind === 'incremental' && report.events >= 50) {
       this.eventsPerMs = report.events / Math.max(1, performance.now() - started)
     }
+    if (report) this.lookAhead(state)
     return report
+  }
+
+  /** Stops the thread that computes ahead, if there is one. */
+  close(): void {
+    this.ahead?.close()
+    this.ahead = undefined
+  }
+
+  /**
+   * After a commit. A rebuild starts the thread that computes ahead (it boots while the events
+   * are copied); once they all are (its connection must see them), it computes the next
+   * customers while this one goes on. When the rebuild is done, the thread stops.
+   */
+  private lookAhead(state: ProcessingState): void {
+    if (!this.startAhead) return
+    const key = rebuildKeyOf(state)
+    if (!key) {
+      this.close()
+      return
+    }
+    if (this.ahead === undefined) this.ahead = this.startAhead(this.config)
+    if (this.ahead && state.indexed_seq >= key.target) {
+      this.ahead.advance(key, state.rebuild_after_customer, this.maxCustomers, this.ownSide(key))
+    }
   }
 
   /**
@@ -447,22 +474,25 @@ export class Processor {
       this.indexPerMs = copied / Math.max(1, performance.now() - started)
       return emptyReport('rebuild')
     }
-    const customers = (
-      this.s.nextCustomers.all(state.rebuild_after_customer ?? '', this.maxCustomers) as {
-        customer_id: string
-      }[]
-    ).map((r) => r.customer_id)
+    const key = { target, nowMs }
+    const own = this.ownSide(key)
+    const after = state.rebuild_after_customer
+    const ahead = this.ahead?.take(key, after, this.maxCustomers, own) ?? null
+    const customers = ahead
+      ? ahead.customers.map((c) => c.customerId)
+      : own.list(after, this.maxCustomers)
+    const isLast = ahead ? ahead.last : customers.length < this.maxCustomers
     const tallies = state.rebuild_tallies
       ? (JSON.parse(state.rebuild_tallies) as StreamTallies)
       : noTallies()
     // A batch also ends when its time is up, so that it never holds the write lock for long
     // (ingest commits wait for it); the next batch continues after the last customer done.
     const deadline = performance.now() + budgetMs
-    const report = this.recompute(customers, target, nowMs, 'rebuild', tallies, deadline)
+    const report = this.recompute(customers, target, nowMs, 'rebuild', tallies, deadline, ahead)
     state.rebuild_tallies = JSON.stringify(tallies)
     const lastCustomer = customers[report.customers - 1]
     if (lastCustomer !== undefined) state.rebuild_after_customer = lastCustomer
-    if (customers.length < this.maxCustomers && report.customers === customers.length) {
+    if (isLast && report.customers === customers.length) {
       // Last batch: the stream-wide alerts from the tallies of every customer's events (each
       // customer was recomputed exactly once), the quarantine alerts, then the cursor jumps.
       this.setStreamTallies(tallies)
@@ -487,6 +517,20 @@ export class Processor {
     return report
   }
 
+  /** How this connection lists a rebuild's next customers and computes them. */
+  private ownSide(key: RebuildKey): OwnSide {
+    return {
+      list: (after, n) =>
+        (this.s.nextCustomers.all(after ?? '', n) as { customer_id: string }[]).map(
+          (r) => r.customer_id,
+        ),
+      compute: (customers) => {
+        const events = this.reader.readEvents(customers, key.target)
+        return customers.map((c) => computeCustomer(c, events.get(c) ?? [], key.nowMs, this.config))
+      },
+    }
+  }
+
   /** Copies the events up to `seq` into customer_events (see migration 0005). */
   private indexThrough(state: ProcessingState, seq: number): void {
     if (seq <= state.indexed_seq) return
@@ -503,21 +547,28 @@ export class Processor {
     kind: BatchReport['kind'],
     tallies?: StreamTallies,
     deadline = Infinity,
+    /** These customers, computed ahead (in the same order); else they are computed here. */
+    ahead: { customers: readonly ComputedCustomer[] } | null = null,
   ): BatchReport {
     const report = emptyReport(kind)
-    const rows = this.reader.read(customers, cursor)
+    const events = ahead ? null : this.reader.readEvents(customers, cursor)
+    const derived = this.reader.readDerived(customers)
     // Most batches have no requeued customer and no removed visit at all: then skip a delete
     // per customer and per new visit.
     const anyQueued = this.s.anyRequeued.get() !== undefined
     const anyRemoval = this.s.anyRemoval.get() !== undefined
-    for (const customerId of customers) {
+    for (const [i, customerId] of customers.entries()) {
       if (report.customers > 0 && performance.now() > deadline) break
       report.customers += 1
-      const read = rows.get(customerId)
-      if (!read) throw new Error(`customer '${customerId}' was not read`)
-      if (tallies) tally(tallies, read.events)
-      const result = processCustomer(customerId, read.events, nowMs, this.config)
-      this.write(result, read, report, anyRemoval)
+      const stored = derived.get(customerId)
+      const computed =
+        ahead?.customers[i] ??
+        computeCustomer(customerId, events?.get(customerId) ?? [], nowMs, this.config)
+      if (!stored || computed.customerId !== customerId) {
+        throw new Error(`customer '${customerId}' was not read`)
+      }
+      if (tallies) tally(tallies, computed.tallyEvents)
+      this.write(computed.result, stored, report, anyRemoval)
       if (anyQueued) this.s.dequeue.run(customerId)
     }
     return report
@@ -530,7 +581,7 @@ export class Processor {
 
   private write(
     result: CustomerResult,
-    read: CustomerRows,
+    read: DerivedRows,
     report: BatchReport,
     anyRemoval: boolean,
   ): void {
@@ -571,7 +622,7 @@ export class Processor {
     this.alerts.replaceCustomer(result.alerts, read.alerts)
   }
 
-  private writeFailures(read: CustomerRows, failures: CustomerResult['failures']): void {
+  private writeFailures(read: DerivedRows, failures: CustomerResult['failures']): void {
     const now = this.clock()
     const old = new Map(read.failures.map((f) => [f.event_seq, f] as const))
     for (const f of failures) {
@@ -646,6 +697,12 @@ export class Processor {
     const replayed = q.replay_state === 'stored' || q.replay_state === 'duplicate'
     this.alerts.put(quarantineAlert(q), 'quarantine', replayed ? 'resolved' : 'open', q.seq)
   }
+}
+
+/** The rebuild in progress, if any. */
+function rebuildKeyOf(state: ProcessingState): RebuildKey | null {
+  if (state.rebuild_target_seq === null) return null
+  return { target: state.rebuild_target_seq, nowMs: state.rebuild_now_ms ?? 0 }
 }
 
 function emptyReport(kind: BatchReport['kind']): BatchReport {

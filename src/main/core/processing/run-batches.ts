@@ -11,6 +11,8 @@ export interface RunTotals {
   rollupsChanged: number
   failures: number
   rebuildDone: boolean
+  /** What went wrong beside the batches and changed nothing of their results (to be logged). */
+  warnings: string[]
 }
 
 /** Where a run's batches execute: this thread, or the processing worker thread. */
@@ -48,6 +50,7 @@ export async function runBatches(
     rollupsChanged: 0,
     failures: 0,
     rebuildDone: false,
+    warnings: [],
   }
   for (;;) {
     // While ingest is busy, batches are short: its requests wait for at most one of them.

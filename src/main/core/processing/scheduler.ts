@@ -58,6 +58,7 @@ export class ProcessingScheduler {
     } finally {
       this.runs += 1
     }
+    for (const warning of totals.warnings) this.logger.warn(`processing: ${warning}`)
     if (this.lastError !== null) {
       this.lastError = null
       this.alerts.resolve(RUN_ALERT_KEY)
