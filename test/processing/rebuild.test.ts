@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { setAlertDismissed } from '../../src/main/core/processing/alert-store'
 import { Processor } from '../../src/main/core/processing/processor'
@@ -190,6 +191,39 @@ describe('rebuild equality', () => {
       }
       expect([...failures, ...short.failures]).toEqual([])
     } finally {
+      processor.close()
+      closeWritable(fresh)
+      dir.cleanup()
+    }
+  })
+
+  it('a rebuild batch has its customers computed before it takes the write lock', () => {
+    const { fresh, dir } = freshCopy()
+    const { processor, ahead, failures } = withAhead(fresh, dir.path, { maxCustomersPerBatch: 13 })
+    const other = new Database(databasePath(dir.path))
+    try {
+      expect(ahead.waitUntilReady(30_000)).toBe(true)
+      processor.startRebuild()
+      const copied = (): boolean => {
+        const s = processor.state()
+        return s.indexed_seq >= (s.rebuild_target_seq ?? 0)
+      }
+      while (!copied()) processor.runBatch()
+      // Another writer holds the lock (a batch of another process, a backup tool): the next
+      // batch's customers get computed all the same, by the thread or here.
+      other.exec('BEGIN IMMEDIATE')
+      processor.prepare()
+      expect(ahead.stats.byThread + ahead.stats.byBatch).toBeGreaterThanOrEqual(13)
+      other.exec('ROLLBACK')
+      // The batch then only writes: it computes nothing itself.
+      const byBatch = ahead.stats.byBatch
+      expect(processor.runBatch()).toMatchObject({ kind: 'rebuild', customers: 13 })
+      expect(ahead.stats.byBatch).toBe(byBatch)
+      drain(processor)
+      expect(derivedDump(fresh)).toEqual(derivedDump(core.db))
+      expect(failures).toEqual([])
+    } finally {
+      other.close()
       processor.close()
       closeWritable(fresh)
       dir.cleanup()

@@ -315,6 +315,7 @@ export class Processor {
    * most maxBatchMs) is how long it should hold the write lock.
    */
   runBatch(budgetMs = this.maxBatchMs): BatchReport | null {
+    this.prepare()
     const budget = Math.min(budgetMs, this.maxBatchMs)
     const started = performance.now()
     const { report, state } = this.db
@@ -339,6 +340,19 @@ export class Processor {
     }
     if (report) this.lookAhead(state)
     return report
+  }
+
+  /**
+   * Outside any transaction (and, on the processing thread, before its turn at the write lock):
+   * gets the next rebuild batch's customers computed, so that the batch holds the lock only to
+   * write them. A hint: the batch re-reads where the rebuild is, and computes what it must.
+   */
+  prepare(): void {
+    if (!this.ahead) return
+    const state = this.state()
+    const key = rebuildKeyOf(state)
+    if (!key || state.indexed_seq < key.target) return
+    this.ahead.prepare(key, state.rebuild_after_customer, this.maxCustomers, this.ownSide(key))
   }
 
   /** Stops the thread that computes ahead, if there is one. */

@@ -41,7 +41,13 @@ export interface CustomersAhead {
    * null when this cannot help (the batch then lists and computes its customers itself).
    */
   take(key: RebuildKey, after: string | null, max: number, own: OwnSide): AheadChunk | null
-  /** After a committed batch: the rebuild goes on after `after`; compute what comes next. */
+  /**
+   * Before a batch, outside its transaction (and its turn at the write lock): gets the customers
+   * after `after` computed, waiting for the thread or computing here, so that the batch holds the
+   * lock only to write. The batch's take() then finds them ready.
+   */
+  prepare(key: RebuildKey, after: string | null, max: number, own: OwnSide): void
+  /** After a committed batch: the rebuild goes on after `after`; send out what comes next. */
   advance(key: RebuildKey, after: string | null, max: number, own: OwnSide): void
   /** Stops the thread. */
   close(): void
@@ -123,11 +129,40 @@ export class RebuildAhead implements CustomersAhead {
   }
 
   take(key: RebuildKey, after: string | null, max: number, own: OwnSide): AheadChunk | null {
-    if (this.failure !== null || !this.ready) {
-      this.receive()
-      return null
-    }
+    const batch = this.gather(key, after, max, own)
+    if (!batch) return null
+    // The thread goes on with the next batch's customers while this one writes.
+    this.fill(max, own)
+    const customers = batch.parts.flatMap((p) => (p.computed ?? []).slice(p.done)).slice(0, max)
+    const last =
+      this.listedAll && batch.parts.length === this.parts.length && customers.length === batch.count
+    return { customers, last }
+  }
+
+  prepare(key: RebuildKey, after: string | null, max: number, own: OwnSide): void {
+    this.gather(key, after, max, own)
+  }
+
+  advance(key: RebuildKey, after: string | null, max: number, own: OwnSide): void {
+    if (this.failure !== null || !this.ready) return
     this.receive()
+    this.align(key, after)
+    this.fill(max, own)
+  }
+
+  /**
+   * The parts of the batch after `after`, all computed: those the thread has not started are
+   * taken back and computed here (from the back), the others waited for. Null when the thread
+   * cannot help (not up yet, or stopped).
+   */
+  private gather(
+    key: RebuildKey,
+    after: string | null,
+    max: number,
+    own: OwnSide,
+  ): { parts: Part[]; count: number } | null {
+    this.receive()
+    if (this.failure !== null || !this.ready) return null
     this.align(key, after)
     this.fill(max, own)
     let count = 0
@@ -137,27 +172,15 @@ export class RebuildAhead implements CustomersAhead {
       count += part.customers.length - part.done
       n += 1
     }
-    const batch = this.parts.slice(0, n)
-    // From the back, take back what the thread has not started; then wait for the rest.
-    for (const part of [...batch].reverse()) {
+    const parts = this.parts.slice(0, n)
+    for (const part of [...parts].reverse()) {
       if (part.computed === null && this.takeBack(part)) {
         part.computed = own.compute(part.customers)
         this.stats.byBatch += part.customers.length
       }
     }
-    for (const part of batch) if (!this.awaitPart(part)) return null
-    // The thread goes on with the next batch's customers while this one writes.
-    this.fill(max, own)
-    const customers = batch.flatMap((p) => (p.computed ?? []).slice(p.done)).slice(0, max)
-    const last = this.listedAll && n === this.parts.length && customers.length === count
-    return { customers, last }
-  }
-
-  advance(key: RebuildKey, after: string | null, max: number, own: OwnSide): void {
-    if (this.failure !== null || !this.ready) return
-    this.receive()
-    this.align(key, after)
-    this.fill(max, own)
+    for (const part of parts) if (!this.awaitPart(part)) return null
+    return { parts, count }
   }
 
   /** Drops what was computed; parts the thread has not started are taken back, so it skips them. */

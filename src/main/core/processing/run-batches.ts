@@ -53,6 +53,8 @@ export async function runBatches(
     warnings: [],
   }
   for (;;) {
+    // Before the turn: a rebuild's customers are computed while ingest may still commit.
+    processor.prepare()
     // While ingest is busy, batches are short: its requests wait for at most one of them.
     const batch = inTurn((contended) =>
       processor.runBatch(contended ? CONTENDED_BATCH_MS : undefined),
