@@ -194,8 +194,10 @@ export class Processor {
   private ahead: CustomersAhead | null | undefined = undefined
   private readonly s
   private changeSeq = 0
-  /** Events copied into customer_events per millisecond, as last measured. */
+  /** Events copied into customer_events per millisecond, as last measured (commit included). */
   private indexPerMs = 200
+  /** Events the current batch copied into customer_events (0: it copied none). */
+  private copiedThisBatch = 0
   /** Events an incremental batch processes per millisecond, as last measured. */
   private eventsPerMs = 10
 
@@ -318,6 +320,7 @@ export class Processor {
     this.prepare()
     const budget = Math.min(budgetMs, this.maxBatchMs)
     const started = performance.now()
+    this.copiedThisBatch = 0
     const { report, state } = this.db
       .transaction(() => {
         const state = this.state()
@@ -334,10 +337,11 @@ export class Processor {
         return { report, state }
       })
       .immediate()
-    // The rate that sizes incremental batches counts the whole batch, its commit included.
-    if (report?.kind === 'incremental' && report.events >= 50) {
-      this.eventsPerMs = report.events / Math.max(1, performance.now() - started)
-    }
+    // The rates that size incremental batches and copies count the whole batch, its commit
+    // included (a copy's commit writes most of the pages it touched).
+    const ms = Math.max(1, performance.now() - started)
+    if (report?.kind === 'incremental' && report.events >= 50) this.eventsPerMs = report.events / ms
+    if (this.copiedThisBatch > 0) this.indexPerMs = this.copiedThisBatch / ms
     if (report) this.lookAhead(state)
     return report
   }
@@ -481,11 +485,9 @@ export class Processor {
       // a large backlog is copied over several batches, so no one transaction holds the lock long.
       // Sized by the rate measured so far to fit the batch's budget.
       const chunk = Math.min(this.maxIndex, Math.max(1_000, Math.round(this.indexPerMs * budgetMs)))
-      const started = performance.now()
       const upTo = Math.min(target, state.indexed_seq + chunk)
-      const copied = upTo - state.indexed_seq
+      this.copiedThisBatch = upTo - state.indexed_seq
       this.indexThrough(state, upTo)
-      this.indexPerMs = copied / Math.max(1, performance.now() - started)
       return emptyReport('rebuild')
     }
     const key = { target, nowMs }
