@@ -2,8 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, Worker } from 'node:worker_threads'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { PROCESSING_DEFAULTS } from '../../src/main/core/processing/config'
+import { CLAIM_CELLS } from '../../src/main/core/processing/rebuild-ahead-protocol'
+import { closeWritable, openWritable } from '../../src/main/core/store/database'
 import { tempDir } from '../helpers/temp-dir'
 
 // The Electron build (no Electron binary can run here): it compiles, and the core's worker
@@ -42,6 +45,7 @@ describe('the Electron bundle', () => {
       'main/index.js',
       'main/commit-worker.js',
       'main/processing-worker.js',
+      'main/rebuild-ahead-worker.js',
       'preload/index.cjs',
       'renderer/index.html',
     ]) {
@@ -52,6 +56,10 @@ describe('the Electron bundle', () => {
     const main = readFileSync(join(OUT, 'index.js'), 'utf8')
     expect(main).toContain('workerEntry(import.meta.url, "commit-worker")')
     expect(main).toContain('workerEntry(import.meta.url, "processing-worker")')
+    // The processing thread starts a rebuild's second thread the same way.
+    expect(readFileSync(join(OUT, 'processing-worker.js'), 'utf8')).toContain(
+      'workerEntry(import.meta.url, "rebuild-ahead-worker")',
+    )
   })
 
   it.each([
@@ -65,6 +73,30 @@ describe('the Electron bundle', () => {
     try {
       expect(await startWorker(file, data(dir.path))).toEqual(['ready', 'closed'])
     } finally {
+      dir.cleanup()
+    }
+  })
+
+  it('rebuild-ahead-worker.js opens its read-only connection and says so', async () => {
+    const dir = tempDir()
+    closeWritable(openWritable(dir.path))
+    const { port1, port2 } = new MessageChannel()
+    const shared = new SharedArrayBuffer(4 * (1 + CLAIM_CELLS))
+    const worker = new Worker(pathToFileURL(join(OUT, 'rebuild-ahead-worker.js')), {
+      workerData: { dataDir: dir.path, config: PROCESSING_DEFAULTS, shared, port: port2 },
+      transferList: [port2],
+    })
+    try {
+      const first = await new Promise((resolve, reject) => {
+        worker.once('error', reject)
+        port1.once('message', resolve)
+      })
+      expect(first).toEqual({ kind: 'ready' })
+      // It counts each reply in the shared buffer, which the batch sleeps on.
+      expect(Atomics.load(new Int32Array(shared), 0)).toBe(1)
+    } finally {
+      port1.close()
+      await worker.terminate()
       dir.cleanup()
     }
   })
