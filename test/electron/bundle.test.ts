@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, Worker } from 'node:worker_threads'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { PROCESSING_DEFAULTS } from '../../src/main/core/processing/config'
 import { CLAIM_CELLS } from '../../src/main/core/processing/rebuild-ahead-protocol'
 import { closeWritable, openWritable } from '../../src/main/core/store/database'
@@ -92,8 +92,8 @@ describe('the Electron bundle', () => {
         port1.once('message', resolve)
       })
       expect(first).toEqual({ kind: 'ready' })
-      // It counts each reply in the shared buffer, which the batch sleeps on.
-      expect(Atomics.load(new Int32Array(shared), 0)).toBe(1)
+      // It counts each reply in the shared buffer, which the batch sleeps on (just after posting).
+      await vi.waitFor(() => expect(Atomics.load(new Int32Array(shared), 0)).toBe(1))
     } finally {
       port1.close()
       await worker.terminate()
