@@ -1,5 +1,5 @@
 import type { ProcessingConfig } from './config'
-import type { ReadEvent } from './customer-reader'
+import type { CustomerReader, ReadEvent } from './customer-reader'
 import { processCustomer } from './rules'
 import type { CustomerResult } from './rules'
 
@@ -46,4 +46,19 @@ export function computeCustomer(
     tallyEvents.push({ seq, id, customer_id, store_id, occurred_ms, has_offset, received_ms })
   }
   return { customerId, result: processCustomer(customerId, events, nowMs, config), tallyEvents }
+}
+
+/**
+ * Reads these customers' events up to a rebuild's target and computes each as of its "now". The
+ * one way a rebuild's customers are computed, on either thread: the batch takes the second
+ * thread's results as its own only because both come from here.
+ */
+export function computeCustomers(
+  reader: CustomerReader,
+  customers: readonly string[],
+  rebuild: { target: number; nowMs: number },
+  config: ProcessingConfig,
+): ComputedCustomer[] {
+  const events = reader.readEvents(customers, rebuild.target)
+  return customers.map((c) => computeCustomer(c, events.get(c) ?? [], rebuild.nowMs, config))
 }

@@ -2,7 +2,12 @@ import type { WritableDB } from '../store/database'
 import { AlertWriter } from './alert-store'
 import type { ProcessingConfig } from './config'
 import { PROCESSING_DEFAULTS } from './config'
-import { computeCustomer, countsInTallies, FUTURE_TOLERANCE_MS } from './compute-customer'
+import {
+  computeCustomer,
+  computeCustomers,
+  countsInTallies,
+  FUTURE_TOLERANCE_MS,
+} from './compute-customer'
 import type { ComputedCustomer, TallyEvent } from './compute-customer'
 import { CustomerReader } from './customer-reader'
 import type { DerivedRows } from './customer-reader'
@@ -540,10 +545,7 @@ export class Processor {
         (this.s.nextCustomers.all(after ?? '', n) as { customer_id: string }[]).map(
           (r) => r.customer_id,
         ),
-      compute: (customers) => {
-        const events = this.reader.readEvents(customers, key.target)
-        return customers.map((c) => computeCustomer(c, events.get(c) ?? [], key.nowMs, this.config))
-      },
+      compute: (customers) => computeCustomers(this.reader, customers, key, this.config),
     }
   }
 

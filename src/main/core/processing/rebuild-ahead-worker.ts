@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads'
 import { openReadonly } from '../store/database'
-import { computeCustomer } from './compute-customer'
+import { computeCustomers } from './compute-customer'
 import { CustomerReader } from './customer-reader'
 import { CLAIM, claimCell, claimValue } from './rebuild-ahead-protocol'
 import type { AheadReply, AheadRequest, AheadWorkerData } from './rebuild-ahead-protocol'
@@ -26,12 +26,7 @@ const copiedThrough = db.prepare('SELECT indexed_seq FROM processing_state WHERE
 const compute = db.transaction(({ id, key, customers }: AheadRequest): AheadReply => {
   const copied = (copiedThrough.get() as { indexed_seq: number }).indexed_seq
   if (copied < key.target) return { kind: 'not-ready', id }
-  const events = reader.readEvents(customers, key.target)
-  return {
-    kind: 'computed',
-    id,
-    customers: customers.map((c) => computeCustomer(c, events.get(c) ?? [], key.nowMs, config)),
-  }
+  return { kind: 'computed', id, customers: computeCustomers(reader, customers, key, config) }
 })
 
 port.on('message', (request: AheadRequest) => {
