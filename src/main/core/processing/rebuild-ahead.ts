@@ -131,8 +131,6 @@ export class RebuildAhead implements CustomersAhead {
   take(key: RebuildKey, after: string | null, max: number, own: OwnSide): AheadChunk | null {
     const batch = this.gather(key, after, max, own)
     if (!batch) return null
-    // The thread goes on with the next batch's customers while this one writes.
-    this.fill(max, own)
     const customers = batch.parts.flatMap((p) => (p.computed ?? []).slice(p.done)).slice(0, max)
     const last =
       this.listedAll && batch.parts.length === this.parts.length && customers.length === batch.count
@@ -164,6 +162,7 @@ export class RebuildAhead implements CustomersAhead {
     this.receive()
     if (this.failure !== null || !this.ready) return null
     this.align(key, after)
+    // Two batches' worth goes out: the thread goes on with the next while this one writes.
     this.fill(max, own)
     let count = 0
     let n = 0
@@ -179,7 +178,13 @@ export class RebuildAhead implements CustomersAhead {
         this.stats.byBatch += part.customers.length
       }
     }
-    for (const part of parts) if (!this.awaitPart(part)) return null
+    for (const part of parts) {
+      const computed = this.sleepUntil(() => part.computed !== null, REPLY_TIMEOUT_MS)
+      if (!computed) {
+        this.fail(`no answer in ${REPLY_TIMEOUT_MS / 1000} s`)
+        return null
+      }
+    }
     return { parts, count }
   }
 
@@ -203,14 +208,7 @@ export class RebuildAhead implements CustomersAhead {
    * Batches never wait for this: until then they compute their customers themselves.
    */
   waitUntilReady(timeoutMs: number): boolean {
-    const deadline = performance.now() + timeoutMs
-    for (;;) {
-      const seen = Atomics.load(this.shared, 0)
-      this.receive()
-      const left = deadline - performance.now()
-      if (this.ready || this.failure !== null || left <= 0) return this.ready && !this.failure
-      Atomics.wait(this.shared, 0, seen, left)
-    }
+    return this.sleepUntil(() => this.ready, timeoutMs)
   }
 
   /** Why the helper stopped (null while it works). */
@@ -277,19 +275,20 @@ export class RebuildAhead implements CustomersAhead {
     }
   }
 
-  /** Sleeps until the thread's reply for `part` comes; false (the helper stops) if it does not. */
-  private awaitPart(part: Part): boolean {
-    const deadline = performance.now() + REPLY_TIMEOUT_MS
+  /**
+   * Takes the thread's replies, sleeping on its reply counter between them, until `done()` holds
+   * (true), the helper stopped or `timeoutMs` passed (false). The counter is read before the
+   * replies are taken, and the thread bumps it after it posts, so no reply is slept through.
+   */
+  private sleepUntil(done: () => boolean, timeoutMs: number): boolean {
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const seen = Atomics.load(this.shared, 0)
       this.receive()
-      if (part.computed !== null) return true
       if (this.failure !== null) return false
+      if (done()) return true
       const left = deadline - performance.now()
-      if (left <= 0) {
-        this.fail(`no answer in ${REPLY_TIMEOUT_MS / 1000} s`)
-        return false
-      }
+      if (left <= 0) return false
       Atomics.wait(this.shared, 0, seen, left)
     }
   }
