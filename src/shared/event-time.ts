@@ -14,8 +14,12 @@ export interface ParsedTimestamp {
   hasOffset: boolean
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Days in a month of the proleptic Gregorian calendar (month 1-12), as Date.UTC counts them. */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!
 }
 
 /** Reads an ISO-8601 timestamp, or returns null when it is not one (including impossible dates). */

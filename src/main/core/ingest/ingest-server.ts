@@ -5,7 +5,7 @@ import type { IngestOp, IngestOutcome } from '../store/event-store'
 import type { Logger } from '../logger'
 import { makeAuthCheck } from './auth'
 import { classifyBody } from './classify-body'
-import { readBody } from './read-body'
+import { BodyReads } from './read-body'
 
 /** Where the listener hands what it read; in production, the group committer of the store. */
 export interface IngestSink {
@@ -51,6 +51,7 @@ function send(res: ServerResponse, status: number, body: object, close = false):
 export function createIngestServer(options: IngestServerOptions): IngestServer {
   const { sink, maxBodyBytes, bodyTimeoutMs, logger } = options
   const authorized = makeAuthCheck(options.token)
+  const bodies = new BodyReads(maxBodyBytes, bodyTimeoutMs)
   let shuttingDown = false
   let inFlight = 0
   let drained: (() => void) | null = null
@@ -83,7 +84,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       send(res, 413, { error: 'too_large', message: `body is over ${maxBodyBytes} bytes` }, true)
       return
     }
-    const body = await readBody(req, maxBodyBytes, bodyTimeoutMs)
+    const body = await bodies.read(req)
     if (body.kind === 'too_large') {
       count('rejected_size')
       send(res, 413, { error: 'too_large', message: `body is over ${maxBodyBytes} bytes` }, true)
@@ -163,7 +164,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
 
   const server = createServer(
     {
-      // Headers must arrive promptly; the body has its own timer (readBody) so it can be counted.
+      // Headers must arrive promptly; the body has its own deadline (BodyReads) so it can be counted.
       headersTimeout: Math.min(bodyTimeoutMs, 10_000),
       requestTimeout: bodyTimeoutMs + 5_000,
       connectionsCheckingInterval: 1_000,
