@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { classifyBody } from '../../src/main/core/ingest/classify-body'
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
 import { CommitThread } from '../../src/main/core/store/commit-thread'
 import { GroupCommitter } from '../../src/main/core/store/group-commit'
 import { tempDir } from '../helpers/temp-dir'
@@ -104,6 +106,35 @@ describe('GroupCommitter', () => {
       expect(writer.transactions).toBeLessThanOrEqual(3)
     } finally {
       await writer.close()
+      dir.cleanup()
+    }
+  })
+
+  it('the commit thread settles ids itself when too many wait for processing', async () => {
+    const dir = tempDir()
+    const writer = new CommitThread({
+      dataDir: dir.path,
+      busyTimeoutMs: 1000,
+      checkpointEveryMs: 0,
+      maxBatch: 1000,
+      turns: null,
+      maxUnsettledIds: 5,
+    })
+    const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
+    try {
+      await writer.open()
+      for (let i = 0; i < 4; i += 1) await writer.commit([op(), op(), op()])
+    } finally {
+      await writer.close()
+    }
+    const db = new Database(join(dir.path, 'footfall.db'), { readonly: true })
+    try {
+      // No processing ran: the thread settled what was past its ceiling of 5, after a go.
+      const settled = db.prepare('SELECT settled_seq FROM event_id_index').pluck().get() as number
+      expect(settled).toBeGreaterThanOrEqual(12 - 5 - 3)
+      expect(db.prepare('SELECT count(*) FROM event_ids').pluck().get()).toBe(settled)
+    } finally {
+      db.close()
       dir.cleanup()
     }
   })

@@ -8,6 +8,7 @@ import {
 } from '../../src/main/core/store/database'
 import { assertIncreasing, migrate, schemaVersion } from '../../src/main/core/store/migrate'
 import { MIGRATIONS } from '../../src/main/core/store/migrations'
+import { EventStore } from '../../src/main/core/store/event-store'
 import { StoreError } from '../../src/main/core/store/store-error'
 import { tempDir } from '../helpers/temp-dir'
 
@@ -66,5 +67,54 @@ describe('migrations', () => {
     expect(() => openWritable(dir.path)).toThrow(StoreError)
     expect(() => openWritable(dir.path)).toThrow(/written by a newer Footfall/)
     expect(() => openReadonly(dir.path)).toThrow(/upgrade Footfall/)
+  })
+
+  it('0006 takes the unique index off events and settles every stored id into event_ids', () => {
+    const dir = tempDir()
+    cleanup = dir.cleanup
+    const db = new Database(databasePath(dir.path))
+    migrate(db, MIGRATIONS, 5)
+    const insert = db.prepare(
+      `INSERT INTO events (id, name, customer_id, occurred_at, occurred_ms, has_offset, received_ms,
+                           duplicate_deliveries, raw)
+       VALUES (?, 'customer.shopping', 'C-1', 't', ?, 1, 1, ?, ?)`,
+    )
+    for (let i = 1; i <= 300; i += 1) insert.run(`e-${i}`, i, i % 3, Buffer.from(`body ${i}`))
+    const before = db.prepare('SELECT * FROM events ORDER BY seq').all()
+    migrate(db)
+    expect(db.prepare('SELECT * FROM events ORDER BY seq').all()).toEqual(before)
+    const indexes = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+      .pluck()
+      .all()
+    expect(indexes).toEqual(['events_by_time'])
+    expect(db.prepare('SELECT count(*) FROM event_ids').pluck().get()).toBe(300)
+    expect(
+      db.prepare('SELECT count(*) FROM event_ids i JOIN events e USING (id, seq)').pluck().get(),
+    ).toBe(300)
+    expect(db.prepare('SELECT settled_seq FROM event_id_index').pluck().get()).toBe(300)
+    db.close()
+    // The ids from before the migration are found; new events go on after them in seq.
+    const store = openWritable(dir.path)
+    const writer = new EventStore(store)
+    const op = (id: string) =>
+      ({
+        kind: 'event',
+        row: {
+          id,
+          name: 'customer.shopping',
+          customerId: 'C-1',
+          storeId: null,
+          occurredAt: 't',
+          occurredMs: 1,
+          hasOffset: true,
+          timeElapsedS: null,
+        },
+        raw: Buffer.from(id),
+        receivedMs: 1,
+      }) as const
+    expect(writer.commit([op('e-7'), op('e-301')])).toEqual(['duplicate', 'stored'])
+    expect(store.prepare(`SELECT seq FROM events WHERE id = 'e-301'`).pluck().get()).toBe(301)
+    closeWritable(store)
   })
 })

@@ -1,4 +1,5 @@
 import type { WritableDB } from '../store/database'
+import { EventIdSettler } from '../store/event-ids'
 import { AlertWriter } from './alert-store'
 import type { ProcessingConfig } from './config'
 import { PROCESSING_DEFAULTS } from './config'
@@ -198,6 +199,7 @@ export class Processor {
   /** Started with the rebuild in progress (undefined: not yet, null: could not). */
   private ahead: CustomersAhead | null | undefined = undefined
   private readonly s
+  private readonly settler: EventIdSettler
   private changeSeq = 0
   /** Events copied into customer_events per millisecond, as last measured (commit included). */
   private indexPerMs = 200
@@ -221,6 +223,7 @@ export class Processor {
     this.alerts = new AlertWriter(db, this.clock)
     this.reader = new CustomerReader(db)
     this.startAhead = options.ahead ?? null
+    this.settler = new EventIdSettler(db)
     this.s = {
       state: db.prepare('SELECT * FROM processing_state WHERE id = 1'),
       saveState: db.prepare(`
@@ -549,10 +552,15 @@ export class Processor {
     }
   }
 
-  /** Copies the events up to `seq` into customer_events (see migration 0005). */
+  /**
+   * Copies the events up to `seq` into customer_events (see migration 0005), and settles their
+   * ids into event_ids (migration 0006): both are sorted copies, cheap in large batches, that
+   * ingest commits no longer write one page an event for.
+   */
   private indexThrough(state: ProcessingState, seq: number): void {
     if (seq <= state.indexed_seq) return
     this.s.indexRange.run(state.indexed_seq, seq)
+    this.settler.through(seq)
     state.indexed_seq = seq
   }
 

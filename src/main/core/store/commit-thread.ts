@@ -1,5 +1,7 @@
 import { workerEntry, WorkerClient } from '../threads/worker-client'
 import type { IngestOp, IngestOutcome } from './event-store'
+import { encodeOps } from './ingest-wire'
+import type { WireOps } from './ingest-wire'
 
 export interface CommitWorkerData {
   dataDir: string
@@ -10,6 +12,11 @@ export interface CommitWorkerData {
   maxBatch: number
   /** Shared with the processing thread: turns at the write lock (WriteTurns); null: none. */
   turns: SharedArrayBuffer | null
+  /**
+   * Most stored ids held in memory waiting for processing to settle them (event-ids.ts); past
+   * it the thread settles them itself. Default 250,000 (about 25 MB).
+   */
+  maxUnsettledIds?: number
 }
 
 /**
@@ -24,7 +31,7 @@ export interface CommitAnswer {
 }
 
 export class CommitThread {
-  private readonly client: WorkerClient<IngestOp[], CommitAnswer>
+  private readonly client: WorkerClient<WireOps, CommitAnswer>
   /** Transactions the thread has committed (as of its latest answer). */
   transactions = 0
 
@@ -40,7 +47,8 @@ export class CommitThread {
   }
 
   async commit(ops: IngestOp[]): Promise<IngestOutcome[]> {
-    const answer = await this.client.call(ops)
+    const wire = encodeOps(ops)
+    const answer = await this.client.call(wire, [wire.bytes])
     this.transactions = Math.max(this.transactions, answer.transaction)
     return answer.outcomes
   }

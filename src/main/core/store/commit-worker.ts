@@ -4,6 +4,8 @@ import { WriteTurns } from '../threads/write-turns'
 import { closeWritable, openWritable } from './database'
 import { EventStore } from './event-store'
 import type { IngestOp, IngestOutcome } from './event-store'
+import { decodeOps } from './ingest-wire'
+import type { WireOps } from './ingest-wire'
 import type { CommitAnswer, CommitWorkerData } from './commit-thread'
 
 /**
@@ -11,8 +13,14 @@ import type { CommitAnswer, CommitWorkerData } from './commit-thread'
  * listener's event loop; here it stops only this thread while the listener reads and validates
  * the next requests.
  */
-const { dataDir, busyTimeoutMs, checkpointEveryMs, maxBatch, turns } =
-  workerData as CommitWorkerData
+const {
+  dataDir,
+  busyTimeoutMs,
+  checkpointEveryMs,
+  maxBatch,
+  turns,
+  maxUnsettledIds = 250_000,
+} = workerData as CommitWorkerData
 if (!parentPort) throw new Error('commit-worker runs as a worker thread')
 
 const db = openWritable(dataDir, { busyTimeoutMs })
@@ -40,22 +48,37 @@ const commit = (ops: IngestOp[]): IngestOutcome[] => {
   transactions += 1
   return outcomes
 }
-serveCalls<IngestOp[], CommitAnswer>(parentPort, {
-  handle: (ops) => ({ outcomes: commit(ops), transaction: transactions }),
+
+// Processing settles stored ids into event_ids as it goes (event-ids.ts). If it is paused or
+// failing, the ids wait in this thread's memory (about 100 bytes each); past the ceiling, this
+// thread settles them itself, a slice at a time after a go's answers, so memory stays bounded.
+const SETTLE_SLICE = 10_000
+const settleIfBacklogged = (): void => {
+  if (store.unsettledIds <= maxUnsettledIds) return
+  try {
+    if (writeTurns) writeTurns.ingest(() => store.settleIds(SETTLE_SLICE))
+    else store.settleIds(SETTLE_SLICE)
+  } catch {
+    // Nothing was kept and nothing is lost: the ids stay in memory and the next go tries again.
+  }
+}
+serveCalls<WireOps, CommitAnswer>(parentPort, {
+  handle: (wire) => ({ outcomes: commit(decodeOps(wire)), transaction: transactions }),
+  after: settleIfBacklogged,
   together: {
     handle: (handovers) => {
-      const outcomes = commit(handovers.flat())
+      const outcomes = commit(handovers.flatMap(decodeOps))
       let at = 0
-      return handovers.map((ops) => ({
-        outcomes: outcomes.slice(at, (at += ops.length)),
+      return handovers.map((wire) => ({
+        outcomes: outcomes.slice(at, (at += wire.count)),
         transaction: transactions,
       }))
     },
     take: (queued) => {
       let n = 0
       let ops = 0
-      while (n < queued.length && ops + (queued[n]?.length ?? 0) <= maxBatch)
-        ops += queued[n++]!.length
+      while (n < queued.length && ops + (queued[n]?.count ?? 0) <= maxBatch)
+        ops += queued[n++]!.count
       return n
     },
   },

@@ -1,4 +1,5 @@
 import type { ReadableDB, WritableDB } from './database'
+import { EventIdSettler, EventIds } from './event-ids'
 
 /** What the ingest path asks the store to keep, one per request. */
 export type IngestOp =
@@ -47,22 +48,29 @@ export interface StoreStats {
   last_received_ms: number | null
 }
 
-/** Commits ingest operations; every call is one transaction (see GroupCommitter). */
+/**
+ * Commits ingest operations; every call is one transaction (see GroupCommitter). An event whose
+ * id is already stored (in `event_ids`, in this writer's recent ids, or earlier in the same
+ * batch) is counted as a duplicate delivery and not stored again (event-ids.ts).
+ */
 export class EventStore {
   private readonly insertEvent
   private readonly markDuplicate
   private readonly insertQuarantine
   private readonly bumpCounter
   private readonly commitBatch
+  private readonly settleBatch
+  private readonly ids: EventIds
+  /** id -> seq of the events the running transaction stored. */
+  private readonly stored = new Map<string, number>()
 
   constructor(private readonly db: WritableDB) {
     this.insertEvent = db.prepare(`
       INSERT INTO events (id, name, customer_id, store_id, occurred_at, occurred_ms, has_offset,
                           time_elapsed_s, received_ms, raw)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO NOTHING`)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.markDuplicate = db.prepare(
-      'UPDATE events SET duplicate_deliveries = duplicate_deliveries + 1 WHERE id = ?',
+      'UPDATE events SET duplicate_deliveries = duplicate_deliveries + 1 WHERE seq = ?',
     )
     this.insertQuarantine = db.prepare(`
       INSERT INTO quarantine (received_ms, reason, event_id, customer_id, content_type, raw)
@@ -70,18 +78,49 @@ export class EventStore {
     this.bumpCounter = db.prepare(`
       INSERT INTO counters (name, value) VALUES (?, ?)
       ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`)
-    this.commitBatch = db.transaction((ops: readonly IngestOp[]) => ops.map(this.apply))
+    this.ids = new EventIds(db)
+    this.commitBatch = db.transaction((ops: readonly IngestOp[]) => {
+      this.ids.sync()
+      return ops.map(this.apply)
+    })
+    const settler = new EventIdSettler(db)
+    this.settleBatch = db.transaction((count: number) => settler.through(settler.settled() + count))
   }
 
-  /** Keeps every operation in one transaction, or none of them (the error is thrown). */
+  /**
+   * Keeps every operation in one transaction, or none of them (the error is thrown). IMMEDIATE:
+   * the id checks read first, and must read what no other writer can change before the commit.
+   */
   commit(ops: readonly IngestOp[]): IngestOutcome[] {
-    return this.commitBatch(ops)
+    this.stored.clear()
+    const outcomes = this.commitBatch.immediate(ops)
+    this.ids.committed(this.stored)
+    return outcomes
+  }
+
+  /** Ids this writer holds in memory because they are not yet settled into `event_ids`. */
+  get unsettledIds(): number {
+    return this.ids.unsettled
+  }
+
+  /**
+   * Settles the ids of the next `count` events in a transaction of its own (processing does this
+   * as it goes; the writer does it only when too many wait). Returns how many it moved.
+   */
+  settleIds(count: number): number {
+    return this.settleBatch.immediate(count)
   }
 
   private readonly apply = (op: IngestOp): IngestOutcome => {
     switch (op.kind) {
       case 'event': {
         const e = op.row
+        const existing = this.stored.get(e.id) ?? this.ids.find(e.id)
+        if (existing !== undefined) {
+          this.markDuplicate.run(existing)
+          this.bumpCounter.run('duplicates', 1)
+          return 'duplicate'
+        }
         const inserted = this.insertEvent.run(
           e.id,
           e.name,
@@ -94,10 +133,8 @@ export class EventStore {
           op.receivedMs,
           op.raw,
         )
-        if (inserted.changes === 1) return 'stored'
-        this.markDuplicate.run(e.id)
-        this.bumpCounter.run('duplicates', 1)
-        return 'duplicate'
+        this.stored.set(e.id, Number(inserted.lastInsertRowid))
+        return 'stored'
       }
       case 'quarantine':
         this.insertQuarantine.run(

@@ -12,6 +12,8 @@ export function serveCalls<Payload, Result>(
     handle: (payload: Payload) => Result | Promise<Result>
     close: () => void
     notice?: (name: string) => void
+    /** Upkeep after a go, once its answers are posted (so they never wait for it). */
+    after?: () => void
     /**
      * Handles the calls that arrived together (while the thread was busy) in one go: one result
      * per payload, in order, or a throw that fails them all. `take` says how many of the queued
@@ -44,6 +46,7 @@ export function serveCalls<Payload, Result>(
     } catch (error) {
       for (const c of calls) fail(c.id, error)
     }
+    handlers.after?.()
     if (queued.length > 0) schedule()
   }
   const schedule = (): void => {

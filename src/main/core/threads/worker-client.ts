@@ -100,14 +100,15 @@ export class WorkerClient<Payload, Result> {
     await (this.ready ?? this.start())
   }
 
-  async call(payload: Payload): Promise<Result> {
+  /** `transfer`: buffers of the payload to move to the thread instead of copying them. */
+  async call(payload: Payload, transfer: readonly ArrayBuffer[] = []): Promise<Result> {
     await (this.ready ?? this.start())
     const worker = this.worker
     if (!worker) throw new WorkerCallError(`${this.label} thread is not running`, null)
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject })
-      worker.postMessage({ type: 'call', id, payload } satisfies ToWorker<Payload>)
+      worker.postMessage({ type: 'call', id, payload } satisfies ToWorker<Payload>, transfer)
     })
   }
 

@@ -4,6 +4,7 @@ import { migration0002 } from './0002-processing'
 import { migration0003 } from './0003-sync'
 import { migration0004 } from './0004-processing-index'
 import { migration0005 } from './0005-customer-events'
+import { migration0006 } from './0006-event-ids'
 
 /** Every migration, in order. Imported statically so the Electron bundle carries them. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
 ]
