@@ -22,8 +22,21 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!
 }
 
+// The ingest path reads each timestamp twice (the schema's check, then the stored columns):
+// the last answer is kept for the second read.
+let lastText: string | null = null
+let lastParsed: ParsedTimestamp | null = null
+
 /** Reads an ISO-8601 timestamp, or returns null when it is not one (including impossible dates). */
 export function parseTimestamp(text: string): ParsedTimestamp | null {
+  if (text !== lastText) {
+    lastParsed = readTimestamp(text)
+    lastText = text
+  }
+  return lastParsed && { epochMs: lastParsed.epochMs, hasOffset: lastParsed.hasOffset }
+}
+
+function readTimestamp(text: string): ParsedTimestamp | null {
   const m = ISO_DATE_TIME.exec(text.trim())
   if (!m) return null
   const [, y, mo, d, h, mi, s, frac, offset] = m

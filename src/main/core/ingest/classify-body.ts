@@ -4,6 +4,17 @@ import type { IngestOp } from '../store/event-store'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+function quarantined(
+  raw: Buffer,
+  contentType: string | null,
+  receivedMs: number,
+  reason: string,
+  eventId: string | null = null,
+  customerId: string | null = null,
+): IngestOp {
+  return { kind: 'quarantine', reason, eventId, customerId, contentType, raw, receivedMs }
+}
+
 /**
  * Turns one request body into what the store keeps: a valid event, or the raw bytes in
  * quarantine with a reason a person can act on. Never throws: bad input is data, not an error.
@@ -13,39 +24,47 @@ export function classifyBody(
   contentType: string | null,
   receivedMs: number,
 ): IngestOp {
-  const quarantine = (
-    reason: string,
-    eventId: string | null = null,
-    customerId: string | null = null,
-  ): IngestOp => ({
-    kind: 'quarantine',
-    reason,
-    eventId,
-    customerId,
-    contentType,
-    raw,
-    receivedMs,
-  })
-  if (raw.length === 0) return quarantine('body is empty: expected one JSON event object')
+  if (raw.length === 0)
+    return quarantined(
+      raw,
+      contentType,
+      receivedMs,
+      'body is empty: expected one JSON event object',
+    )
   let text: string
   try {
     text = utf8.decode(raw)
   } catch {
-    return quarantine('body is not valid UTF-8 text: expected one JSON event object')
+    return quarantined(
+      raw,
+      contentType,
+      receivedMs,
+      'body is not valid UTF-8 text: expected one JSON event object',
+    )
   }
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return quarantine(
+    return quarantined(
+      raw,
+      contentType,
+      receivedMs,
       `body is not JSON (${(error as Error).message}): expected one JSON event object`,
     )
   }
   const check = checkEvent(value)
-  if (!check.ok) return quarantine(check.reason, check.eventId, check.customerId)
+  if (!check.ok)
+    return quarantined(raw, contentType, receivedMs, check.reason, check.eventId, check.customerId)
   const timestamp = parseTimestamp(check.event.timestamp)
   // checkEvent already refused unreadable timestamps; this guards the invariant for the types.
-  if (!timestamp) return quarantine(`\`timestamp\` is not ISO-8601: '${check.event.timestamp}'`)
+  if (!timestamp)
+    return quarantined(
+      raw,
+      contentType,
+      receivedMs,
+      `\`timestamp\` is not ISO-8601: '${check.event.timestamp}'`,
+    )
   const e = check.event
   const row = {
     id: e.id,

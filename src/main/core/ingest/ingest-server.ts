@@ -36,11 +36,12 @@ const STATUS_FOR: Record<Exclude<IngestOutcome, 'counted'>, number> = {
 
 function send(res: ServerResponse, status: number, body: object, close = false): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, {
+  const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
-    ...(close ? { connection: 'close' } : {}),
-  })
+  }
+  if (close) headers.connection = 'close'
+  res.writeHead(status, headers)
   res.end(text)
 }
 
@@ -123,7 +124,9 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0]
+    const url = req.url ?? '/'
+    const query = url.indexOf('?')
+    const path = query < 0 ? url : url.slice(0, query)
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       send(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting_down' : 'ok' })
       return
@@ -150,16 +153,17 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       return
     }
     inFlight += 1
-    handleEvent(req, res)
-      .catch((error: unknown) => {
-        logger.error(`ingest request failed: ${String(error)}`)
-        if (!res.headersSent)
-          send(res, 500, { error: 'internal', message: 'not stored; retry later' }, true)
-      })
-      .finally(() => {
-        inFlight -= 1
-        if (inFlight === 0) drained?.()
-      })
+    handleEvent(req, res).then(settled, (error: unknown) => {
+      logger.error(`ingest request failed: ${String(error)}`)
+      if (!res.headersSent)
+        send(res, 500, { error: 'internal', message: 'not stored; retry later' }, true)
+      settled()
+    })
+  }
+
+  function settled(): void {
+    inFlight -= 1
+    if (inFlight === 0) drained?.()
   }
 
   const server = createServer(
