@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import Database from 'better-sqlite3'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitThread } from '../../src/main/core/store/commit-thread'
 import { GroupCommitter } from '../../src/main/core/store/group-commit'
@@ -137,5 +138,32 @@ describe('GroupCommitter', () => {
       db.close()
       dir.cleanup()
     }
+  })
+
+  it('the commit thread keeps the WAL from growing without end under steady commits', async () => {
+    const dir = tempDir()
+    const writer = new CommitThread({
+      dataDir: dir.path,
+      busyTimeoutMs: 1000,
+      checkpointEveryMs: 0,
+      maxBatch: 1000,
+      turns: null,
+    })
+    const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
+    const wal = join(dir.path, 'footfall.db-wal')
+    let largest = 0
+    try {
+      await writer.open()
+      // 600 commits of 10 events, one after another: about 2,400 WAL frames (10 MB) if the WAL
+      // never started over.
+      for (let i = 0; i < 600; i += 1) {
+        await writer.commit(Array.from({ length: 10 }, op))
+        largest = Math.max(largest, statSync(wal).size)
+      }
+    } finally {
+      await writer.close()
+      dir.cleanup()
+    }
+    expect(largest).toBeLessThan(3 * 1024 * 1024)
   })
 })

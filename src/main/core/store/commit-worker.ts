@@ -28,14 +28,32 @@ const store = new EventStore(db)
 
 // Checkpoints copy the WAL back into the database file and fsync it: tens of milliseconds when
 // the WAL is large. Left automatic, SQLite runs them inside a commit, and the requests of that
-// batch wait. So this connection never checkpoints by itself; the processing thread does it on a
-// timer (PASSIVE: it never waits for, nor blocks, this thread's commits). Only when there is no
-// processing thread does this one checkpoint, on its timer, between commits.
+// batch wait. So this connection never checkpoints inside a commit; the processing thread does it
+// on a timer (PASSIVE: it never waits for, nor blocks, this thread's commits), and this thread
+// on its timer when there is no processing thread.
 db.pragma('wal_autocheckpoint = 0')
 const checkpoints =
   checkpointEveryMs > 0
     ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), checkpointEveryMs)
     : null
+// Those alone never let the WAL start over under steady ingest: it restarts only after a
+// checkpoint that found no newer frames, and commits land every millisecond or two while the
+// processing thread's checkpoint runs. Measured: 129 MB of WAL after 8 s of load, growing
+// without end. So every CHECKPOINT_EVERY commits this thread also checkpoints, after the go's
+// answers are posted: it is the only ingest writer, so its checkpoint catches up and the next
+// commit writes the WAL from its start (4 MB after the same 8 s; overwriting the file's blocks
+// is also a cheaper fsync than growing it).
+const CHECKPOINT_EVERY = 100
+let checkpointedAt = 0
+const checkpointNow = (): void => {
+  if (transactions - checkpointedAt < CHECKPOINT_EVERY) return
+  checkpointedAt = transactions
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)')
+  } catch {
+    // A checkpoint that cannot run now loses nothing: the frames stay in the WAL until the next.
+  }
+}
 
 // Group commit happens here, where the disk is: the listener hands over what each turn of its
 // event loop read, and every hand-over that arrived while the last commit was on its way to disk
@@ -64,7 +82,10 @@ const settleIfBacklogged = (): void => {
 }
 serveCalls<WireOps, CommitAnswer>(parentPort, {
   handle: (wire) => ({ outcomes: commit(decodeOps(wire)), transaction: transactions }),
-  after: settleIfBacklogged,
+  after: () => {
+    settleIfBacklogged()
+    checkpointNow()
+  },
   together: {
     handle: (handovers) => {
       const outcomes = commit(handovers.flatMap(decodeOps))
