@@ -7,6 +7,7 @@ import { Processor } from '../src/main/core/processing/processor'
 import { RebuildAhead } from '../src/main/core/processing/rebuild-ahead'
 import { closeWritable, databasePath, openWritable } from '../src/main/core/store/database'
 import type { WritableDB } from '../src/main/core/store/database'
+import { EventIdSettler, MAX_UNSETTLED_IDS } from '../src/main/core/store/event-ids'
 
 /**
  * Processing (issue 6): events processed per second for a simulated day from a cold store and
@@ -84,16 +85,24 @@ export function day(customers: number): Ev[] {
   return events.sort((a, b) => a.at - b.at)
 }
 
+/**
+ * Stores events as ingest leaves them. Ingest's commit thread settles event ids itself once more
+ * than MAX_UNSETTLED_IDS wait for processing (commit-worker.ts), so an unprocessed store has at most that
+ * many unsettled: the ids before them are settled here, untimed, as ingest would have.
+ */
 export function store(db: WritableDB, events: readonly Ev[]): void {
   const insert = db.prepare(`
     INSERT INTO events (id, name, customer_id, store_id, occurred_at, occurred_ms, has_offset,
                         time_elapsed_s, received_ms, raw)
     VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0, ?)`)
+  const settler = new EventIdSettler(db)
   db.transaction(() => {
     for (const e of events) {
       const te = e.name === 'customer.exited.store' ? 900 : null
       insert.run(e.id, e.name, e.customer, e.store, new Date(e.at).toISOString(), e.at, te, e.raw)
     }
+    const last = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number
+    settler.through(last - MAX_UNSETTLED_IDS)
   })()
 }
 

@@ -14,7 +14,7 @@ export interface CommitWorkerData {
   turns: SharedArrayBuffer | null
   /**
    * Most stored ids held in memory waiting for processing to settle them (event-ids.ts); past
-   * it the thread settles them itself. Default 250,000 (about 25 MB).
+   * it the thread settles them itself. Default MAX_UNSETTLED_IDS (event-ids.ts).
    */
   maxUnsettledIds?: number
 }

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { serveCalls } from '../threads/serve-calls'
 import { WriteTurns } from '../threads/write-turns'
 import { closeWritable, openWritable } from './database'
+import { MAX_UNSETTLED_IDS } from './event-ids'
 import { EventStore } from './event-store'
 import type { IngestOp, IngestOutcome } from './event-store'
 import { decodeOps } from './ingest-wire'
@@ -19,7 +20,7 @@ const {
   checkpointEveryMs,
   maxBatch,
   turns,
-  maxUnsettledIds = 250_000,
+  maxUnsettledIds = MAX_UNSETTLED_IDS,
 } = workerData as CommitWorkerData
 if (!parentPort) throw new Error('commit-worker runs as a worker thread')
 

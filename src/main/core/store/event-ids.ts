@@ -1,6 +1,12 @@
 import type { WritableDB } from './database'
 
 /**
+ * Most stored ids the ingest writer holds in memory waiting for processing to settle them (about
+ * 100 bytes each); past it, the commit thread settles them itself (commit-worker.ts).
+ */
+export const MAX_UNSETTLED_IDS = 250_000
+
+/**
  * Where a stored event's id can be found, so that a second delivery of it is counted and not
  * stored (migration 0006 says why this is not a unique index on `events`):
  *
