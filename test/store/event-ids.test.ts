@@ -95,7 +95,7 @@ describe('event ids', () => {
     writer.commit(['r', 's', 't'].map((id) => event(id)))
     expect(writer.unsettledIds).toBe(3)
     const processing = s.open()
-    const processor = new Processor(processing)
+    const processor = new Processor(processing, { settleIdsAfter: 1 })
     while (processor.runBatch()) {
       // until it has nothing left to do
     }
@@ -106,6 +106,42 @@ describe('event ids', () => {
       't',
     ])
     expect(writer.commit([event('s'), event('u')])).toEqual(['duplicate', 'stored'])
+    expect(writer.unsettledIds).toBe(1)
+    processor.close()
+  })
+
+  it('a settling pass spread over batches finds every id meanwhile, and moves the watermark last', () => {
+    const s = store()
+    const writer = new EventStore(s.open())
+    const ids = Array.from({ length: 20_000 }, (_, i) => `id-${String(i).padStart(5, '0')}`)
+    writer.commit(ids.map((id) => event(id)))
+    const processing = s.open()
+    // Processed first, without settling; then a processor that settles, with nothing else to do.
+    const first = new Processor(processing, { settleIdsAfter: Infinity })
+    while (first.runBatch()) {
+      // until processed
+    }
+    first.close()
+    const processor = new Processor(processing, { settleIdsAfter: 10_000 })
+    const settled = () => processing.prepare('SELECT settled_seq FROM event_id_index').pluck().get()
+    const inIndex = () => processing.prepare('SELECT count(*) FROM event_ids').pluck().get()
+    // A 1 ms budget: a batch inserts a few slices (128 ids each) of the sorted pass, then stops.
+    let batches = 0
+    let midPass = 0
+    while (processor.runBatch(1)) {
+      batches += 1
+      const n = inIndex() as number
+      if (n > 0 && n < 20_000) {
+        midPass += 1
+        expect(settled()).toBe(0)
+      }
+      // Mid-pass, every id is still found: some in event_ids already, the rest in memory.
+      expect(writer.commit([event(ids[(batches * 7919) % 20_000]!)])).toEqual(['duplicate'])
+    }
+    expect(midPass).toBeGreaterThan(0)
+    expect(settled()).toBe(20_000)
+    expect(inIndex()).toBe(20_000)
+    expect(writer.commit([event('id-19999'), event('new')])).toEqual(['duplicate', 'stored'])
     expect(writer.unsettledIds).toBe(1)
     processor.close()
   })
