@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import type { IngestOp } from '../../src/main/core/store/event-store'
 
 /** The contract's sample events (../shared/contract/samples), as bytes and as objects. */
 export const SAMPLES_DIR = join(import.meta.dirname, '../../../shared/contract/samples')
@@ -25,4 +26,27 @@ export function freshEvent(
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return { ...sampleEvent(file), id: randomUUID(), ...extra }
+}
+
+/**
+ * An ingest op for an event, as the listener hands it to the store: for store tests that need
+ * ids and nothing else. A string for `occurredMs` breaks the STRICT column, which makes the
+ * whole batch fail.
+ */
+export function eventOp(id: string, occurredMs: number | string = 1): IngestOp {
+  return {
+    kind: 'event',
+    row: {
+      id,
+      name: 'customer.shopping',
+      customerId: 'C-1',
+      storeId: null,
+      occurredAt: '2026-11-21T14:03:11Z',
+      occurredMs: occurredMs as number,
+      hasOffset: true,
+      timeElapsedS: null,
+    },
+    raw: Buffer.from(`{"id":"${id}"}`),
+    receivedMs: 1,
+  }
 }

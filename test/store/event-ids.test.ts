@@ -5,29 +5,14 @@ import { closeWritable, openWritable } from '../../src/main/core/store/database'
 import type { WritableDB } from '../../src/main/core/store/database'
 import { EventIdSettler } from '../../src/main/core/store/event-ids'
 import { EventStore, readStoreStats } from '../../src/main/core/store/event-store'
-import type { IngestOp } from '../../src/main/core/store/event-store'
+import { eventOp } from '../helpers/samples'
 import { tempDir } from '../helpers/temp-dir'
 
 // Ids are kept unique by EventStore (event_ids plus each writer's recent ids, migration 0006),
 // not by a constraint: these tests hold it to "stored once, every other delivery counted",
 // across writers on their own connections, settling at any point, restarts and failed commits.
 
-const event = (id: string, occurredMs: number | string = 1): IngestOp => ({
-  kind: 'event',
-  row: {
-    id,
-    name: 'customer.shopping',
-    customerId: 'C-1',
-    storeId: null,
-    occurredAt: '2026-11-21T14:03:11Z',
-    // A string here breaks the STRICT column: the way to make a whole batch fail.
-    occurredMs: occurredMs as number,
-    hasOffset: true,
-    timeElapsedS: null,
-  },
-  raw: Buffer.from(`{"id":"${id}"}`),
-  receivedMs: 1,
-})
+const event = eventOp
 
 function store(): { dir: string; open: () => WritableDB } {
   const dir = tempDir()

@@ -4,12 +4,24 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitThread } from '../../src/main/core/store/commit-thread'
+import type { CommitWorkerData } from '../../src/main/core/store/commit-thread'
 import { GroupCommitter } from '../../src/main/core/store/group-commit'
 import { tempDir } from '../helpers/temp-dir'
 import { postEvent, startTestCore } from '../helpers/core'
 import { freshEvent } from '../helpers/samples'
 
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** A commit thread on its own store, with no processing thread beside it. */
+const commitThread = (dataDir: string, extra: Partial<CommitWorkerData> = {}): CommitThread =>
+  new CommitThread({
+    dataDir,
+    busyTimeoutMs: 1000,
+    checkpointEveryMs: 0,
+    maxBatch: 1000,
+    turns: null,
+    ...extra,
+  })
 
 describe('GroupCommitter', () => {
   it('groups what arrives while a commit is in flight into the next commit, in order', async () => {
@@ -88,13 +100,7 @@ describe('GroupCommitter', () => {
 
   it('the commit thread puts hand-overs that queued while it was busy into one transaction', async () => {
     const dir = tempDir()
-    const writer = new CommitThread({
-      dataDir: dir.path,
-      busyTimeoutMs: 1000,
-      checkpointEveryMs: 0,
-      maxBatch: 1000,
-      turns: null,
-    })
+    const writer = commitThread(dir.path)
     try {
       await writer.open()
       // 50 hand-overs of one event each, posted in one go: at most the first goes alone.
@@ -113,14 +119,7 @@ describe('GroupCommitter', () => {
 
   it('the commit thread settles ids itself when too many wait for processing', async () => {
     const dir = tempDir()
-    const writer = new CommitThread({
-      dataDir: dir.path,
-      busyTimeoutMs: 1000,
-      checkpointEveryMs: 0,
-      maxBatch: 1000,
-      turns: null,
-      maxUnsettledIds: 5,
-    })
+    const writer = commitThread(dir.path, { maxUnsettledIds: 5 })
     const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
     try {
       await writer.open()
@@ -142,13 +141,7 @@ describe('GroupCommitter', () => {
 
   it('the commit thread keeps the WAL from growing without end under steady commits', async () => {
     const dir = tempDir()
-    const writer = new CommitThread({
-      dataDir: dir.path,
-      busyTimeoutMs: 1000,
-      checkpointEveryMs: 0,
-      maxBatch: 1000,
-      turns: null,
-    })
+    const writer = commitThread(dir.path)
     const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
     const wal = join(dir.path, 'footfall.db-wal')
     let largest = 0

@@ -10,6 +10,7 @@ import { assertIncreasing, migrate, schemaVersion } from '../../src/main/core/st
 import { MIGRATIONS } from '../../src/main/core/store/migrations'
 import { EventStore } from '../../src/main/core/store/event-store'
 import { StoreError } from '../../src/main/core/store/store-error'
+import { eventOp } from '../helpers/samples'
 import { tempDir } from '../helpers/temp-dir'
 
 let cleanup: (() => void) | null = null
@@ -97,23 +98,7 @@ describe('migrations', () => {
     // The ids from before the migration are found; new events go on after them in seq.
     const store = openWritable(dir.path)
     const writer = new EventStore(store)
-    const op = (id: string) =>
-      ({
-        kind: 'event',
-        row: {
-          id,
-          name: 'customer.shopping',
-          customerId: 'C-1',
-          storeId: null,
-          occurredAt: 't',
-          occurredMs: 1,
-          hasOffset: true,
-          timeElapsedS: null,
-        },
-        raw: Buffer.from(id),
-        receivedMs: 1,
-      }) as const
-    expect(writer.commit([op('e-7'), op('e-301')])).toEqual(['duplicate', 'stored'])
+    expect(writer.commit([eventOp('e-7'), eventOp('e-301')])).toEqual(['duplicate', 'stored'])
     expect(store.prepare(`SELECT seq FROM events WHERE id = 'e-301'`).pluck().get()).toBe(301)
     closeWritable(store)
   })
