@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3'
 import type { WritableDB } from './database'
 
 /**
@@ -26,9 +27,11 @@ export class EventIds {
   private settled = -1
   private readonly s
 
-  constructor(private readonly db: WritableDB) {
+  constructor(
+    db: WritableDB,
+    private readonly watermark: { settled(): number },
+  ) {
     this.s = {
-      settled: db.prepare('SELECT settled_seq FROM event_id_index WHERE only = 1').pluck(),
       since: db.prepare('SELECT id, seq FROM events WHERE seq > ? ORDER BY seq').raw(),
       lookup: db.prepare('SELECT seq FROM event_ids WHERE id = ?').pluck(),
     }
@@ -36,7 +39,7 @@ export class EventIds {
 
   /** Brings this writer's view up to the store; call first inside the write transaction. */
   sync(): void {
-    const settled = this.s.settled.get() as number
+    const settled = this.watermark.settled()
     if (settled !== this.settled) {
       // `recent` is in seq order: the settled ids are at its front.
       for (const [id, seq] of this.recent) {
@@ -78,6 +81,8 @@ interface SettlePass {
   upTo: number
   rows: number
   next: number
+  /** Inserts a slice of `temp.settling` (prepared with the table it reads). */
+  insert: Database.Statement<[number, number]>
 }
 
 /** Ids a pass inserts between two looks at the clock. */
@@ -157,7 +162,10 @@ export class EventIdSettler {
       )
       .run(settled, upTo)
     const rows = this.db.prepare('SELECT count(*) FROM temp.settling').pluck().get() as number
-    this.pass = { upTo, rows, next: 0 }
+    const insert = this.db.prepare<[number, number]>(
+      'INSERT OR IGNORE INTO event_ids (id, seq) SELECT id, seq FROM temp.settling WHERE rowid > ? AND rowid <= ?',
+    )
+    this.pass = { upTo, rows, next: 0, insert }
   }
 
   /**
@@ -172,12 +180,9 @@ export class EventIdSettler {
       this.pass = null // another writer settled it
       return 0
     }
-    const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO event_ids (id, seq) SELECT id, seq FROM temp.settling WHERE rowid > ? AND rowid <= ?',
-    )
     const start = pass.next
     do {
-      insert.run(pass.next, pass.next + SLICE)
+      pass.insert.run(pass.next, pass.next + SLICE)
       pass.next = Math.min(pass.rows, pass.next + SLICE)
     } while (pass.next < pass.rows && performance.now() < deadline)
     if (pass.next >= pass.rows) {

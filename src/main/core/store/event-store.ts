@@ -78,12 +78,12 @@ export class EventStore {
     this.bumpCounter = db.prepare(`
       INSERT INTO counters (name, value) VALUES (?, ?)
       ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`)
-    this.ids = new EventIds(db)
+    const settler = new EventIdSettler(db)
+    this.ids = new EventIds(db, settler)
     this.commitBatch = db.transaction((ops: readonly IngestOp[]) => {
       this.ids.sync()
       return ops.map(this.apply)
     })
-    const settler = new EventIdSettler(db)
     this.settleBatch = db.transaction((count: number) => settler.through(settler.settled() + count))
   }
 
