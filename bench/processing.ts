@@ -87,8 +87,8 @@ export function day(customers: number): Ev[] {
 
 /**
  * Stores events as ingest leaves them. Ingest's commit thread settles event ids itself once more
- * than MAX_UNSETTLED_IDS wait for processing (commit-worker.ts), so an unprocessed store has at most that
- * many unsettled: the ids before them are settled here, untimed, as ingest would have.
+ * than MAX_UNSETTLED_IDS wait for processing (commit-worker.ts), so an unprocessed store has at
+ * most that many unsettled: the ids before them are settled here, untimed, as ingest would have.
  */
 export function store(db: WritableDB, events: readonly Ev[]): void {
   const insert = db.prepare(`
@@ -101,8 +101,7 @@ export function store(db: WritableDB, events: readonly Ev[]): void {
       const te = e.name === 'customer.exited.store' ? 900 : null
       insert.run(e.id, e.name, e.customer, e.store, new Date(e.at).toISOString(), e.at, te, e.raw)
     }
-    const last = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number
-    settler.through(last - MAX_UNSETTLED_IDS)
+    settler.through(settler.top() - MAX_UNSETTLED_IDS)
   })()
 }
 

@@ -128,10 +128,15 @@ export class EventIdSettler {
     return this.s.settled.get() as number
   }
 
+  /** The seq of the last stored event (0: none). */
+  top(): number {
+    return this.s.top.get() as number
+  }
+
   /** Settles the ids of the events with seq <= `seq` (never past the last stored event). */
   through(seq: number): number {
     const settled = this.settled()
-    const upTo = Math.min(seq, this.s.top.get() as number)
+    const upTo = Math.min(seq, this.top())
     if (upTo <= settled) return 0
     const moved = this.s.move.run(settled, upTo).changes
     this.s.advance.run(upTo, upTo)
@@ -151,7 +156,7 @@ export class EventIdSettler {
   prepare(): void {
     if (this.pass || this.db.inTransaction) return
     const settled = this.settled()
-    const top = this.s.top.get() as number
+    const top = this.top()
     if (top - settled < this.minBacklog) return
     const upTo = Math.min(top, settled + this.maxPass)
     this.db.exec('DROP TABLE IF EXISTS temp.settling')
