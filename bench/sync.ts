@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Connection } from 'jsforce'
 import { CORE_DEFAULTS, startCore } from '../src/main/core/core'
 import type { RunningCore } from '../src/main/core/core'
-import { classifyBody } from '../src/main/core/ingest/classify-body'
+import type { ReceivedOp } from '../src/main/core/store/event-store'
 import { silentLogger } from '../src/main/core/logger'
 import { SfSession } from '../src/main/core/sync/sf-session'
 import { SYNC_DEFAULTS } from '../src/main/core/sync/settings'
@@ -65,12 +65,15 @@ async function rig(customers: string[], bulkThreshold = SYNC_DEFAULTS.bulkThresh
   }
 }
 
-/** Stores events through the listener's validation and group committer (no HTTP hop). */
+/** Stores events through the listener's group committer and its validation (no HTTP hop). */
 async function store(core: RunningCore, payloads: object[]): Promise<void> {
   for (let i = 0; i < payloads.length; i += 5000) {
-    const ops = payloads
-      .slice(i, i + 5000)
-      .map((p) => classifyBody(Buffer.from(JSON.stringify(p)), null, Date.now()))
+    const ops = payloads.slice(i, i + 5000).map((p): ReceivedOp => ({
+      kind: 'body',
+      raw: Buffer.from(JSON.stringify(p)),
+      contentType: null,
+      receivedMs: Date.now(),
+    }))
     await Promise.all(ops.map((op) => core.committer.submit(op)))
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import type { IngestOp } from '../../src/main/core/store/event-store'
+import type { IngestOp, ReceivedOp } from '../../src/main/core/store/event-store'
 
 /** The contract's sample events (../shared/contract/samples), as bytes and as objects. */
 export const SAMPLES_DIR = join(import.meta.dirname, '../../../shared/contract/samples')
@@ -33,6 +33,19 @@ export function freshEvent(
  * ids and nothing else. A string for `occurredMs` breaks the STRICT column, which makes the
  * whole batch fail.
  */
+/** A body as the listener hands it to the store (the commit thread classifies it). */
+export function received(
+  payload: object,
+  contentType: string | null = 'application/json',
+): ReceivedOp {
+  return {
+    kind: 'body',
+    raw: Buffer.from(JSON.stringify(payload)),
+    contentType,
+    receivedMs: Date.now(),
+  }
+}
+
 export function eventOp(id: string, occurredMs: number | string = 1): IngestOp {
   return {
     kind: 'event',

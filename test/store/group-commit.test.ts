@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,7 +7,7 @@ import type { CommitWorkerData } from '../../src/main/core/store/commit-thread'
 import { GroupCommitter } from '../../src/main/core/store/group-commit'
 import { tempDir } from '../helpers/temp-dir'
 import { postEvent, startTestCore } from '../helpers/core'
-import { freshEvent } from '../helpers/samples'
+import { freshEvent, received } from '../helpers/samples'
 
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -104,12 +103,10 @@ describe('GroupCommitter', () => {
     try {
       await writer.open()
       // 50 hand-overs of one event each, posted in one go: at most the first goes alone.
-      const outcomes = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          writer.commit([classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)]),
-        ),
+      const receipts = await Promise.all(
+        Array.from({ length: 50 }, () => writer.commit([received(freshEvent())])),
       )
-      expect(outcomes.flat()).toEqual(Array(50).fill('stored'))
+      expect(receipts.flat().map((r) => r.outcome)).toEqual(Array(50).fill('stored'))
       expect(writer.transactions).toBeLessThanOrEqual(3)
     } finally {
       await writer.close()
@@ -120,7 +117,7 @@ describe('GroupCommitter', () => {
   it('the commit thread settles ids itself when too many wait for processing', async () => {
     const dir = tempDir()
     const writer = commitThread(dir.path, { maxUnsettledIds: 5 })
-    const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
+    const op = () => received(freshEvent())
     try {
       await writer.open()
       for (let i = 0; i < 4; i += 1) await writer.commit([op(), op(), op()])
@@ -142,7 +139,7 @@ describe('GroupCommitter', () => {
   it('the commit thread keeps the WAL from growing without end under steady commits', async () => {
     const dir = tempDir()
     const writer = commitThread(dir.path)
-    const op = () => classifyBody(Buffer.from(JSON.stringify(freshEvent())), null, 0)
+    const op = () => received(freshEvent())
     const wal = join(dir.path, 'footfall.db-wal')
     let largest = 0
     try {

@@ -1,7 +1,6 @@
 import { Connection } from 'jsforce'
 import { onTestFinished } from 'vitest'
 import type { CoreConfig } from '../../src/main/core/core'
-import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import { silentLogger } from '../../src/main/core/logger'
 import { SfSession } from '../../src/main/core/sync/sf-session'
 import type { SalesforceSettings, SyncConfig } from '../../src/main/core/sync/settings'
@@ -11,6 +10,7 @@ import { SF_EMULATOR_DEFAULTS, startSfEmulator } from '../../src/tools/sf-emulat
 import type { SfEmulator, SfEmulatorOptions } from '../../src/tools/sf-emulator'
 import { postEvent, startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
+import { received } from '../helpers/samples'
 
 export function startOrg(options: SfEmulatorOptions = {}): Promise<SfEmulator> {
   return startSfEmulator({ host: '127.0.0.1', port: 0, bulkProcessingDelayMs: 20, ...options })
@@ -95,11 +95,8 @@ export async function orgReader(org: SfEmulator): Promise<Connection> {
  * nothing to a test of sync cost, and thousands of requests would dominate its time).
  */
 export async function storeAll(core: TestCore, events: object[]): Promise<void> {
-  const ops = events.map((e) =>
-    classifyBody(Buffer.from(JSON.stringify(e)), 'application/json', Date.now()),
-  )
-  const outcomes = await Promise.all(ops.map((op) => core.committer.submit(op)))
-  if (outcomes.some((o) => o !== 'stored')) throw new Error('an event was not stored')
+  const receipts = await Promise.all(events.map((e) => core.committer.submit(received(e))))
+  if (receipts.some((r) => r.outcome !== 'stored')) throw new Error('an event was not stored')
 }
 
 /** One closed visit on 1 October for each customer: entry and exit, two events each. */

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { classifyBody } from '../../src/main/core/ingest/classify-body'
 import {
   accountFields,
   salesforceVisitKey,
@@ -11,6 +10,7 @@ import { customerIds, eventPayload, generateDay } from '../../src/tools/simulato
 import type { SfEmulator } from '../../src/tools/sf-emulator'
 import { startTestCore } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
+import { received } from '../helpers/samples'
 import { engineFor, orgReader, queryAll, startOrg } from './helpers'
 
 // A simulated day, processed and synced in several runs while it arrives: afterwards every
@@ -76,15 +76,7 @@ describe('a simulated day synced while it arrives', () => {
     for (let i = 0; i < events.length; i += slice) {
       const ops = events
         .slice(i, i + slice)
-        .map((e) =>
-          classifyBody(
-            Buffer.from(
-              JSON.stringify(eventPayload(e, { withStore: true, elapsedForm: 'seconds' })),
-            ),
-            null,
-            Date.now(),
-          ),
-        )
+        .map((e) => received(eventPayload(e, { withStore: true, elapsedForm: 'seconds' }), null))
       await Promise.all(ops.map((op) => core.committer.submit(op)))
       await core.processNow()
       const run = await engine.run('test')

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { closeWritable, databasePath, openWritable } from './store/database'
 import type { WritableDB } from './store/database'
-import type { IngestOp, IngestOutcome } from './store/event-store'
+import type { ReceivedOp, Receipt } from './store/event-store'
 import { GroupCommitter } from './store/group-commit'
 import { CommitThread } from './store/commit-thread'
 import { createIngestServer } from './ingest/ingest-server'
@@ -49,7 +49,7 @@ export const CORE_DEFAULTS = {
 export interface RunningCore {
   ingestUrl: string
   db: WritableDB
-  committer: GroupCommitter<IngestOp, IngestOutcome>
+  committer: GroupCommitter<ReceivedOp, Receipt>
   /** The ingest writer thread (`transactions` counts its commits). */
   writer: CommitThread
   processor: Processor
@@ -109,7 +109,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
   // here and goes in one hand-over. A hand-over a turn of the event loop woke the thread for each
   // (a cross-thread wake-up, dear on these VMs): measured, two in flight gave about 10% more
   // events/s than no limit.
-  const committer = new GroupCommitter<IngestOp, IngestOutcome>(
+  const committer = new GroupCommitter<ReceivedOp, Receipt>(
     (ops) => writer.commit(ops),
     config.commitMaxBatch,
     2,

@@ -1,6 +1,6 @@
 import { checkEvent } from '../../../shared/event-schema'
 import { parseTimeElapsed, parseTimestamp } from '../../../shared/event-time'
-import type { IngestOp } from '../store/event-store'
+import type { IngestOp, ReceivedOp } from '../store/event-store'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -77,4 +77,23 @@ export function classifyBody(
     timeElapsedS: parseTimeElapsed(e.time_elapsed),
   }
   return { kind: 'event', row, raw, receivedMs }
+}
+
+/**
+ * Classifies what the listener received, on the commit thread. classifyBody never throws by
+ * design; if a bug made it, the body is quarantined with the error rather than failing every
+ * other request of its transaction with a 500.
+ */
+export function classifyReceived(op: ReceivedOp): IngestOp {
+  if (op.kind === 'count') return op
+  try {
+    return classifyBody(op.raw, op.contentType, op.receivedMs)
+  } catch (error) {
+    return quarantined(
+      op.raw,
+      op.contentType,
+      op.receivedMs,
+      `body could not be checked (${String(error)}): this is a Footfall bug; the body is kept, replay it once fixed`,
+    )
+  }
 }

@@ -1,15 +1,17 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { IngestOp, IngestOutcome } from '../store/event-store'
+import type { IngestOutcome, ReceivedOp, Receipt } from '../store/event-store'
 import type { Logger } from '../logger'
 import { makeAuthCheck } from './auth'
-import { classifyBody } from './classify-body'
 import { BodyReads } from './read-body'
 
-/** Where the listener hands what it read; in production, the group committer of the store. */
+/**
+ * Where the listener hands what it read; in production, the group committer of the store, whose
+ * commit thread classifies each body (valid event or quarantine) and answers with a receipt.
+ */
 export interface IngestSink {
-  submit(op: IngestOp): Promise<IngestOutcome>
+  submit(op: ReceivedOp): Promise<Receipt>
 }
 
 export interface IngestServerOptions {
@@ -102,11 +104,14 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       return
     }
     if (body.kind === 'aborted') return
-    const contentType = req.headers['content-type'] ?? null
-    const op = classifyBody(body.bytes, contentType, Date.now())
-    let outcome: IngestOutcome
+    let receipt: Receipt
     try {
-      outcome = await sink.submit(op)
+      receipt = await sink.submit({
+        kind: 'body',
+        raw: body.bytes,
+        contentType: req.headers['content-type'] ?? null,
+        receivedMs: Date.now(),
+      })
     } catch (error) {
       logger.error(`event not stored, answered 500: ${String(error)}`)
       send(res, 500, {
@@ -115,12 +120,13 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       })
       return
     }
+    const { outcome, note } = receipt
     if (outcome === 'counted') throw new Error('a body was counted, not stored')
-    send(res, STATUS_FOR[outcome], {
-      status: outcome,
-      ...(op.kind === 'event' ? { id: op.row.id } : {}),
-      ...(op.kind === 'quarantine' ? { reason: op.reason } : {}),
-    })
+    send(
+      res,
+      STATUS_FOR[outcome],
+      outcome === 'quarantined' ? { status: outcome, reason: note } : { status: outcome, id: note },
+    )
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {

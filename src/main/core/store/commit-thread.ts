@@ -1,5 +1,5 @@
 import { workerEntry, WorkerClient } from '../threads/worker-client'
-import type { IngestOp, IngestOutcome } from './event-store'
+import type { IngestOutcome, ReceivedOp, Receipt } from './event-store'
 import { encodeOps } from './ingest-wire'
 import type { WireOps } from './ingest-wire'
 
@@ -19,17 +19,19 @@ export interface CommitWorkerData {
   maxUnsettledIds?: number
 }
 
-/**
- * The ingest writer on its own thread: `commit(ops)` resolves with the outcomes once the batch
- * is durable, or rejects when nothing of it was kept (the listener answers 500).
- */
 /** The thread's answer to one hand-over: its outcomes, and which transaction kept them. */
 export interface CommitAnswer {
   outcomes: IngestOutcome[]
+  /** Per op, what the listener's answer says of it (Receipt.note). */
+  notes: (string | null)[]
   /** Transactions committed on the thread so far, this one included. */
   transaction: number
 }
 
+/**
+ * The ingest writer on its own thread: `commit(ops)` classifies the bodies and resolves with a receipt for each once the batch
+ * is durable, or rejects when nothing of it was kept (the listener answers 500).
+ */
 export class CommitThread {
   private readonly client: WorkerClient<WireOps, CommitAnswer>
   /** Transactions the thread has committed (as of its latest answer). */
@@ -46,11 +48,11 @@ export class CommitThread {
     return this.client.open()
   }
 
-  async commit(ops: IngestOp[]): Promise<IngestOutcome[]> {
+  async commit(ops: ReceivedOp[]): Promise<Receipt[]> {
     const wire = encodeOps(ops)
     const answer = await this.client.call(wire, [wire.bytes])
     this.transactions = Math.max(this.transactions, answer.transaction)
-    return answer.outcomes
+    return answer.outcomes.map((outcome, i) => ({ outcome, note: answer.notes[i] ?? null }))
   }
 
   /** Closes the worker's connection (checkpointing the WAL) and ends the thread. */

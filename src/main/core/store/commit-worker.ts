@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads'
+import { classifyReceived } from '../ingest/classify-body'
 import { serveCalls } from '../threads/serve-calls'
 import { WriteTurns } from '../threads/write-turns'
 import { closeWritable, openWritable } from './database'
 import { MAX_UNSETTLED_IDS } from './event-ids'
 import { EventStore } from './event-store'
-import type { IngestOp, IngestOutcome } from './event-store'
+import type { ReceivedOp } from './event-store'
 import { decodeOps } from './ingest-wire'
 import type { WireOps } from './ingest-wire'
 import type { CommitAnswer, CommitWorkerData } from './commit-thread'
@@ -62,10 +63,19 @@ const checkpointNow = (): void => {
 // the moment the last one ends, without waiting for the listener to answer and hand over again.
 let transactions = 0
 const writeTurns = turns ? new WriteTurns(turns) : null
-const commit = (ops: IngestOp[]): IngestOutcome[] => {
+/**
+ * Classifies the bodies (here, not on the listener's thread: parsing and schema checks were a
+ * sixth of the listener's time, and the listener's thread is what bounds ingest), then keeps
+ * them in one transaction. The answer carries, for each op, what the listener's reply says.
+ */
+const commit = (received: ReceivedOp[]): Omit<CommitAnswer, 'transaction'> => {
+  const ops = received.map(classifyReceived)
   const outcomes = writeTurns ? writeTurns.ingest(() => store.commit(ops)) : store.commit(ops)
   transactions += 1
-  return outcomes
+  const notes = ops.map((op) =>
+    op.kind === 'event' ? op.row.id : op.kind === 'quarantine' ? op.reason : null,
+  )
+  return { outcomes, notes }
 }
 
 // Processing settles stored ids into event_ids as it goes (event-ids.ts). If it is paused or
@@ -82,17 +92,18 @@ const settleIfBacklogged = (): void => {
   }
 }
 serveCalls<WireOps, CommitAnswer>(parentPort, {
-  handle: (wire) => ({ outcomes: commit(decodeOps(wire)), transaction: transactions }),
+  handle: (wire) => ({ ...commit(decodeOps(wire)), transaction: transactions }),
   after: () => {
     settleIfBacklogged()
     checkpointNow()
   },
   together: {
     handle: (handovers) => {
-      const outcomes = commit(handovers.flatMap(decodeOps))
+      const { outcomes, notes } = commit(handovers.flatMap(decodeOps))
       let at = 0
       return handovers.map((wire) => ({
-        outcomes: outcomes.slice(at, (at += wire.count)),
+        outcomes: outcomes.slice(at, at + wire.count),
+        notes: notes.slice(at, (at += wire.count)),
         transaction: transactions,
       }))
     },

@@ -38,6 +38,21 @@ export interface EventRow {
 export type RejectionCounter = 'rejected_auth' | 'rejected_size' | 'rejected_timeout'
 export type IngestOutcome = 'stored' | 'duplicate' | 'quarantined' | 'counted'
 
+/**
+ * What the listener hands the store: a body as it arrived (the commit thread classifies it, see
+ * commit-worker.ts), or a refused request to count.
+ */
+export type ReceivedOp =
+  | { kind: 'body'; raw: Buffer; contentType: string | null; receivedMs: number }
+  | { kind: 'count'; counter: RejectionCounter }
+
+/** What became of one received op, with what the listener's answer says of it. */
+export interface Receipt {
+  outcome: IngestOutcome
+  /** The event's id when stored or a duplicate, the reason when quarantined, else null. */
+  note: string | null
+}
+
 export interface StoreStats {
   events: number
   duplicates: number
