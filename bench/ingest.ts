@@ -1,6 +1,6 @@
-import autocannon from 'autocannon'
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -11,16 +11,23 @@ import { startServer } from './child'
  * listener with durable group commits, (c) a naive listener committing each request on its own
  * in its request handler (same validation, schema and durability), and for reference (c2)
  * Footfall's listener with one request per commit (its commit thread still pipelines them).
- * Same run, same machine, same load: 64 connections posting the contract's samples, fresh ids.
+ * Same run, same machine, same load: wrk, one thread, 64 connections posting the contract's
+ * samples with fresh ids.
+ *
+ * Why wrk and not a load generator in Node (autocannon, used before): on two cores the generator
+ * shares the CPU with the server it measures. autocannon spent about 50 us of CPU a request, as
+ * much as the bare server (a) itself; wrk spends 25-30. The less the generator takes, the more
+ * the figures are the server's.
  */
 
 const SAMPLES = join(import.meta.dirname, '../../shared/contract/samples')
-const samples = [
+const SAMPLE_FILES = [
   '01-entered.json',
   '02-shopping.json',
   '03-checked-out.json',
   '04-exited.json',
-].map((f) => JSON.parse(readFileSync(join(SAMPLES, f), 'utf8')) as Record<string, unknown>)
+]
+const SCRIPT = join(import.meta.dirname, 'load/post-events.lua')
 const TOKEN = 'bench-token'
 
 export interface LoadResult {
@@ -34,29 +41,55 @@ export interface LoadResult {
   stored: number | null
 }
 
-function load(url: string, seconds: number): Promise<autocannon.Result> {
-  let n = 0
-  return autocannon({
-    url: `${url}/events`,
-    connections: 64,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        setupRequest: (req) => ({
-          ...req,
-          // Fresh ids, and customers spread over 10,000 as a chain's traffic would be: processing
-          // runs beside ingest in (b) and (c), as shipped, and one customer with every event
-          // would measure processing's worst case instead of the listener.
-          body: JSON.stringify({
-            ...samples[n++ % samples.length],
-            id: randomUUID(),
-            customer_id: `C-${String(Math.floor(Math.random() * 10_000)).padStart(5, '0')}`,
-          }),
-        }),
-      },
-    ],
+/** What post-events.lua prints when wrk is done (latencies in microseconds). */
+interface WrkResult {
+  requests: number
+  durationUs: number
+  p50Us: number
+  p99Us: number
+  maxUs: number
+  statusErrors: number
+  socketErrors: number
+  timeouts: number
+}
+
+/** Fails at once, saying what to do, when wrk is not installed. */
+export function checkWrk(): void {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+  } catch (error) {
+    // wrk --version exits 1 after printing; only a missing binary is a problem.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('the ingest benchmark drives its load with wrk: apt-get install -y wrk')
+  }
+}
+
+/** The samples as templates for post-events.lua: one a line, id and customer left to fill. */
+function writeTemplates(dir: string): string {
+  const lines = SAMPLE_FILES.map((f) => {
+    const sample = JSON.parse(readFileSync(join(SAMPLES, f), 'utf8')) as Record<string, unknown>
+    // Customers spread over 10,000 as a chain's traffic would be: processing runs beside ingest
+    // in (d), as shipped, and one customer with every event would measure its worst case.
+    return JSON.stringify({ ...sample, id: '@ID@', customer_id: '@CUSTOMER@' })
+  })
+  const path = join(dir, 'templates.jsonl')
+  writeFileSync(path, lines.join('\n') + '\n')
+  return path
+}
+
+function load(url: string, seconds: number, templates: string): Promise<WrkResult> {
+  const args = ['-t1', '-c64', `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT]
+  args.push(`${url}/events`, '--', templates, String(randomInt(1, 2 ** 31)), TOKEN)
+  return new Promise((resolve, reject) => {
+    const wrk = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    wrk.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    wrk.on('error', reject)
+    wrk.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('FOOTFALL-RESULT '))
+      if (code !== 0 || !line) reject(new Error(`wrk exited ${code}: ${out}`))
+      else resolve(JSON.parse(line.slice('FOOTFALL-RESULT '.length)) as WrkResult)
+    })
   })
 }
 
@@ -66,11 +99,12 @@ async function measure(
   args: string[],
   seconds: number,
   dataDir: string | null,
+  templates: string,
 ): Promise<LoadResult> {
   const server = await startServer(script, args)
   try {
-    await load(server.url, 2) // warm up: JIT, connection setup, first WAL pages
-    const r = await load(server.url, seconds)
+    await load(server.url, 2, templates) // warm up: JIT, connection setup, first WAL pages
+    const r = await load(server.url, seconds, templates)
     await server.stop()
     let stored: number | null = null
     if (dataDir) {
@@ -78,14 +112,15 @@ async function measure(
       stored = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
       db.close()
     }
+    const errors = r.statusErrors + r.socketErrors + r.timeouts
     return {
       name,
-      eventsPerSec: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      max: r.latency.max,
-      ok: r['2xx'],
-      errors: r.errors + r.non2xx + r.timeouts,
+      eventsPerSec: r.requests / (r.durationUs / 1e6),
+      p50: Math.round(r.p50Us / 100) / 10,
+      p99: Math.round(r.p99Us / 100) / 10,
+      max: Math.round(r.maxUs / 100) / 10,
+      ok: r.requests - r.statusErrors,
+      errors,
       stored,
     }
   } finally {
@@ -107,6 +142,8 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
     dirs.push(d)
     return d
   }
+  checkWrk()
+  const templates = writeTemplates(dir('load'))
   // (b) and (c) measure the listener: processing is paused (a day's interval). (d) is the core
   // as shipped, processing every 5 s on its own thread beside ingest on the same two cores.
   const serveArgs = (dir: string, processInterval = '86400') => [
@@ -129,6 +166,7 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
         ['bench/servers/bare-server.ts'],
         seconds,
         null,
+        templates,
       )
       const bDir = dir('b')
       const b = await measure(
@@ -137,6 +175,7 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
         serveArgs(bDir),
         seconds,
         bDir,
+        templates,
       )
       const cDir = dir('c')
       const c = await measure(
@@ -145,6 +184,7 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
         ['bench/servers/naive-server.ts', cDir],
         seconds,
         cDir,
+        templates,
       )
       rounds.push({ a, b, c })
     }
@@ -155,6 +195,7 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
       serveArgs(dDir, '5'),
       seconds,
       dDir,
+      templates,
     )
     const c2Dir = dir('c2')
     const c2 = await measure(
@@ -163,6 +204,7 @@ export async function benchIngest(seconds: number, roundCount = 3): Promise<Inge
       [...serveArgs(c2Dir), '--commit-max-batch', '1'],
       seconds,
       c2Dir,
+      templates,
     )
     return { rounds, d, c2 }
   } finally {
