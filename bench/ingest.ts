@@ -1,10 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process'
-import { randomInt } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { startServer } from './child'
+import { checkWrk, runWrk, writeTemplates } from './load/wrk'
 
 /**
  * Ingest throughput: (a) a bare server that parses and answers without storing, (b) Footfall's
@@ -12,22 +11,9 @@ import { startServer } from './child'
  * in its request handler (same validation, schema and durability), and for reference (c2)
  * Footfall's listener with one request per commit (its commit thread still pipelines them).
  * Same run, same machine, same load: wrk, one thread, 64 connections posting the contract's
- * samples with fresh ids.
- *
- * Why wrk and not a load generator in Node (autocannon, used before): on two cores the generator
- * shares the CPU with the server it measures. autocannon spent about 50 us of CPU a request, as
- * much as the bare server (a) itself; wrk spends 25-30. The less the generator takes, the more
- * the figures are the server's.
+ * samples with fresh ids (load/wrk.ts says why wrk).
  */
 
-const SAMPLES = join(import.meta.dirname, '../../shared/contract/samples')
-const SAMPLE_FILES = [
-  '01-entered.json',
-  '02-shopping.json',
-  '03-checked-out.json',
-  '04-exited.json',
-]
-const SCRIPT = join(import.meta.dirname, 'load/post-events.lua')
 const TOKEN = 'bench-token'
 
 export interface LoadResult {
@@ -41,58 +27,6 @@ export interface LoadResult {
   stored: number | null
 }
 
-/** What post-events.lua prints when wrk is done (latencies in microseconds). */
-interface WrkResult {
-  requests: number
-  durationUs: number
-  p50Us: number
-  p99Us: number
-  maxUs: number
-  statusErrors: number
-  socketErrors: number
-  timeouts: number
-}
-
-/** Fails at once, saying what to do, when wrk is not installed. */
-export function checkWrk(): void {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
-  } catch (error) {
-    // wrk --version exits 1 after printing; only a missing binary is a problem.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error('the ingest benchmark drives its load with wrk: apt-get install -y wrk')
-  }
-}
-
-/** The samples as templates for post-events.lua: one a line, id and customer left to fill. */
-function writeTemplates(dir: string): string {
-  const lines = SAMPLE_FILES.map((f) => {
-    const sample = JSON.parse(readFileSync(join(SAMPLES, f), 'utf8')) as Record<string, unknown>
-    // Customers spread over 10,000 as a chain's traffic would be: processing runs beside ingest
-    // in (d), as shipped, and one customer with every event would measure its worst case.
-    return JSON.stringify({ ...sample, id: '@ID@', customer_id: '@CUSTOMER@' })
-  })
-  const path = join(dir, 'templates.jsonl')
-  writeFileSync(path, lines.join('\n') + '\n')
-  return path
-}
-
-function load(url: string, seconds: number, templates: string): Promise<WrkResult> {
-  const args = ['-t1', '-c64', `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT]
-  args.push(`${url}/events`, '--', templates, String(randomInt(1, 2 ** 31)), TOKEN)
-  return new Promise((resolve, reject) => {
-    const wrk = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    wrk.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    wrk.on('error', reject)
-    wrk.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('FOOTFALL-RESULT '))
-      if (code !== 0 || !line) reject(new Error(`wrk exited ${code}: ${out}`))
-      else resolve(JSON.parse(line.slice('FOOTFALL-RESULT '.length)) as WrkResult)
-    })
-  })
-}
-
 async function measure(
   name: string,
   script: string,
@@ -103,8 +37,8 @@ async function measure(
 ): Promise<LoadResult> {
   const server = await startServer(script, args)
   try {
-    await load(server.url, 2, templates) // warm up: JIT, connection setup, first WAL pages
-    const r = await load(server.url, seconds, templates)
+    await runWrk(`${server.url}/events`, 2, templates, TOKEN) // warm up: JIT, connection setup, first WAL pages
+    const r = await runWrk(`${server.url}/events`, seconds, templates, TOKEN)
     await server.stop()
     let stored: number | null = null
     if (dataDir) {
