@@ -29,8 +29,9 @@ export interface CommitAnswer {
 }
 
 /**
- * The ingest writer on its own thread: `commit(ops)` classifies the bodies and resolves with a receipt for each once the batch
- * is durable, or rejects when nothing of it was kept (the listener answers 500).
+ * The ingest writer on its own thread: `commit(ops)` classifies the bodies and resolves with a
+ * receipt for each once the batch is durable, or rejects when nothing of it was kept (the
+ * listener answers 500).
  */
 export class CommitThread {
   private readonly client: WorkerClient<WireOps, CommitAnswer>

@@ -64,9 +64,11 @@ const checkpointNow = (): void => {
 let transactions = 0
 const writeTurns = turns ? new WriteTurns(turns) : null
 /**
- * Classifies the bodies (here, not on the listener's thread: parsing and schema checks were a
- * sixth of the listener's time, and the listener's thread is what bounds ingest), then keeps
- * them in one transaction. The answer carries, for each op, what the listener's reply says.
+ * Classifies the bodies, then keeps them in one transaction; the answer carries, for each op,
+ * what the listener's reply says. Classifying here leaves the listener's thread only reading and
+ * answering: parsing and schema checks were a sixth of its time. Measured: the server's CPU a
+ * request fell by a seventh (the work moved, and its hand-over is smaller); events/s stayed the
+ * same within the noise, as the commit, which the next batch waits for, is now longer.
  */
 const commit = (received: ReceivedOp[]): Omit<CommitAnswer, 'transaction'> => {
   const ops = received.map(classifyReceived)

@@ -5,7 +5,7 @@ import { EventIdSettler, EventIds } from './event-ids'
 export type IngestOp =
   | {
       kind: 'event'
-      /** The stored columns, flat: an op crosses to the commit thread by structured clone. */
+      /** The stored columns. */
       row: EventRow
       raw: Buffer
       receivedMs: number
