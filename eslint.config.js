@@ -33,7 +33,7 @@ const httpGlue = [
 ]
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'dist/**', 'test-results/**'] },
+  { ignores: ['out/**', 'out-e2e/**', 'node_modules/**', 'dist/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

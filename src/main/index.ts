@@ -1,5 +1,7 @@
 import { app, BrowserWindow } from 'electron'
 import { join } from 'node:path'
+// electron-vite copies the asset beside the bundle and gives its path.
+import icon from '../../resources/icon.png?asset'
 import { CORE_DEFAULTS, startCore } from './core/core'
 import type { RunningCore } from './core/core'
 import { lineLogger } from './core/logger'
@@ -46,6 +48,7 @@ async function boot(): Promise<void> {
   const window = new BrowserWindow({
     width: 1280,
     height: 800,
+    icon,
     webPreferences: { preload: join(__dirname, '../preload/index.cjs'), sandbox: true },
   })
   const devUrl = process.env.ELECTRON_RENDERER_URL

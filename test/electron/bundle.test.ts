@@ -62,6 +62,17 @@ describe('the Electron bundle', () => {
     )
   })
 
+  it("gives the window the app's icon, resolved from beside the bundle to resources/", () => {
+    const main = readFileSync(join(OUT, 'index.js'), 'utf8')
+    const path = /join\$?\d*\(import\.meta\.dirname, "([^"]*icon\.png)"\)/.exec(main)?.[1]
+    expect(path).toBeDefined()
+    const icon = readFileSync(join(OUT, path!))
+    // A PNG: the signature, then the IHDR chunk with a square size.
+    expect(icon.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))
+    expect(icon.readUInt32BE(16)).toBe(icon.readUInt32BE(20))
+    expect(main).toMatch(/\bicon: \w+/)
+  })
+
   it.each([
     [
       'commit-worker.js',
