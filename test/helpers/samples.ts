@@ -28,11 +28,6 @@ export function freshEvent(
   return { ...sampleEvent(file), id: randomUUID(), ...extra }
 }
 
-/**
- * An ingest op for an event, as the listener hands it to the store: for store tests that need
- * ids and nothing else. A string for `occurredMs` breaks the STRICT column, which makes the
- * whole batch fail.
- */
 /** A body as the listener hands it to the store (the commit thread classifies it). */
 export function received(
   payload: object,
@@ -46,6 +41,11 @@ export function received(
   }
 }
 
+/**
+ * An ingest op for an event, already classified, as the commit thread hands it to the store:
+ * for store tests that need ids and nothing else. A string for `occurredMs` breaks the STRICT
+ * column, which makes the whole batch fail.
+ */
 export function eventOp(id: string, occurredMs: number | string = 1): IngestOp {
   return {
     kind: 'event',

@@ -12,8 +12,8 @@ import type { CommitAnswer, CommitWorkerData } from './commit-thread'
 
 /**
  * The ingest writer's thread. better-sqlite3 is synchronous, so a commit's fsync would stop the
- * listener's event loop; here it stops only this thread while the listener reads and validates
- * the next requests.
+ * listener's event loop; here it stops only this thread while the listener reads the next
+ * requests.
  */
 const {
   dataDir,
