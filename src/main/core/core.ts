@@ -4,6 +4,7 @@ import type { WritableDB } from './store/database'
 import type { ReceivedOp, Receipt } from './store/event-store'
 import { GroupCommitter } from './store/group-commit'
 import { CommitThread } from './store/commit-thread'
+import type { FastPathCounts } from './ingest/fast-path'
 import { createIngestServer } from './ingest/ingest-server'
 import type { Logger } from './logger'
 import { Processor } from './processing/processor'
@@ -59,6 +60,8 @@ export interface RunningCore {
   processNow(): Promise<RunReport>
   /** The Salesforce sync, or null when no org is configured. */
   sync: SyncService | null
+  /** Requests answered on the listener's fast path, connections passed on to node:http. */
+  ingestPaths: FastPathCounts
   /** Stops accepting, finishes what was acknowledged, closes the database. Idempotent. */
   stop(): Promise<void>
 }
@@ -193,6 +196,7 @@ export async function startCore(config: CoreConfig): Promise<RunningCore> {
     writer,
     processor,
     processingOnThread: thread !== null,
+    ingestPaths: ingest.fastPath,
     processNow: () => scheduler.runNow(),
     sync,
     stop() {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net'
 import type { IngestOutcome, ReceivedOp, Receipt } from '../store/event-store'
 import type { Logger } from '../logger'
 import { makeAuthCheck } from './auth'
+import { jsonResponse, takeFastPath } from './fast-path'
+import type { FastPathCounts } from './fast-path'
 import { BodyReads } from './read-body'
 
 /**
@@ -25,6 +27,8 @@ export interface IngestServerOptions {
 
 export interface IngestServer {
   readonly server: Server
+  /** Requests answered on the fast path, connections passed on to node:http (fast-path.ts). */
+  readonly fastPath: FastPathCounts
   listen(port: number, host: string): Promise<AddressInfo>
   /** Stops accepting, answers what it already read, then resolves. */
   close(): Promise<void>
@@ -34,6 +38,14 @@ const STATUS_FOR: Record<Exclude<IngestOutcome, 'counted'>, number> = {
   stored: 201,
   duplicate: 200,
   quarantined: 202,
+}
+
+const KEEP_ALIVE_TIMEOUT_MS = 5_000
+
+/** An answer to a request, before either path writes it. */
+interface Answer {
+  status: number
+  body: object
 }
 
 function send(res: ServerResponse, status: number, body: object, close = false): void {
@@ -104,29 +116,34 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       return
     }
     if (body.kind === 'aborted') return
+    const { status, body: answer } = await store(body.bytes, req.headers['content-type'] ?? null)
+    send(res, status, answer)
+  }
+
+  /** Hands a body to the store and says what to answer; on both paths, the same. */
+  async function store(raw: Buffer, contentType: string | null): Promise<Answer> {
     let receipt: Receipt
     try {
-      receipt = await sink.submit({
-        kind: 'body',
-        raw: body.bytes,
-        contentType: req.headers['content-type'] ?? null,
-        receivedMs: Date.now(),
-      })
+      receipt = await sink.submit({ kind: 'body', raw, contentType, receivedMs: Date.now() })
     } catch (error) {
       logger.error(`event not stored, answered 500: ${String(error)}`)
-      send(res, 500, {
-        error: 'not_stored',
-        message: 'the event could not be stored and nothing of it was kept; retry later',
-      })
-      return
+      return {
+        status: 500,
+        body: {
+          error: 'not_stored',
+          message: 'the event could not be stored and nothing of it was kept; retry later',
+        },
+      }
     }
     const { outcome, note } = receipt
     if (outcome === 'counted') throw new Error('a body was counted, not stored')
-    send(
-      res,
-      STATUS_FOR[outcome],
-      outcome === 'quarantined' ? { status: outcome, reason: note } : { status: outcome, id: note },
-    )
+    return {
+      status: STATUS_FOR[outcome],
+      body:
+        outcome === 'quarantined'
+          ? { status: outcome, reason: note }
+          : { status: outcome, id: note },
+    }
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -178,13 +195,33 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       headersTimeout: Math.min(bodyTimeoutMs, 10_000),
       requestTimeout: bodyTimeoutMs + 5_000,
       connectionsCheckingInterval: 1_000,
-      keepAliveTimeout: 5_000,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     },
     onRequest,
   )
+  // The integrator's plain, authorized requests are answered on the socket (fast-path.ts says
+  // why); everything else goes to onRequest above.
+  const fast = takeFastPath({
+    server,
+    maxBodyBytes,
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    answer: (request) => {
+      if (shuttingDown || !authorized(request.authorization)) return null
+      inFlight += 1
+      return store(request.body, request.contentType).then(
+        ({ status, body }) => jsonResponse(status, body, KEEP_ALIVE_TIMEOUT_MS),
+        (error: unknown) => {
+          logger.error(`ingest request failed: ${String(error)}`)
+          throw error
+        },
+      )
+    },
+    answered: settled,
+  })
 
   return {
     server,
+    fastPath: fast.counts,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -198,6 +235,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       shuttingDown = true
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
+      fast.closeIdle()
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
           drained = resolve
@@ -206,6 +244,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         })
       }
       server.closeAllConnections()
+      fast.closeAll()
       await closed
     },
   }
