@@ -6,8 +6,9 @@ import { startServer } from './child'
 import { checkWrk, runWrk, writeTemplates } from './load/wrk'
 
 /**
- * Ingest throughput: (a) a bare server that parses and answers without storing, (b) Footfall's
- * listener with durable group commits, (c) a naive listener committing each request on its own
+ * Ingest throughput: (a) a bare node:http server that parses and answers without storing, (b)
+ * Footfall's listener with durable group commits (it answers plain requests on the socket, not
+ * through node:http, so it can pass (a): ingest/fast-path.ts), (c) a naive listener committing each request on its own
  * in its request handler (same validation, schema and durability), and for reference (c2)
  * Footfall's listener with one request per commit (its commit thread still pipelines them).
  * Same run, same machine, same load: wrk, one thread, 64 connections posting the contract's
