@@ -1,10 +1,12 @@
 import { once } from 'node:events'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { takeFastPath } from '../../src/main/core/ingest/fast-path'
 import { readStoreStats } from '../../src/main/core/store/event-store'
 import { startTestCore, TEST_TOKEN } from '../helpers/core'
 import type { TestCore } from '../helpers/core'
@@ -248,5 +250,21 @@ describe('the listener fast path', () => {
         .sort(),
     )
     expect(ids.size).toBe(answered.length)
+  })
+
+  it('stands aside when node:http does not serve connections as it expects', () => {
+    const server = createServer()
+    const extra = () => {}
+    server.on('connection', extra) // a second listener: not the shape the fast path knows
+    const before = server.listeners('connection')
+    const fast = takeFastPath({
+      server,
+      maxBodyBytes: 1024,
+      keepAliveTimeoutMs: 5000,
+      answer: () => null,
+      answered: () => {},
+    })
+    expect(fast).toBeNull()
+    expect(server.listeners('connection')).toEqual(before) // node:http serves, as before
   })
 })

@@ -72,13 +72,16 @@ export function jsonResponse(status: number, body: object, keepAliveTimeoutMs: n
   )
 }
 
-export function takeFastPath(options: FastPathOptions): FastPath {
+/**
+ * Puts the fast path in front of node:http; null (and node:http serves everything, as before)
+ * when the server does not look as the fast path expects (another Node, another listener).
+ */
+export function takeFastPath(options: FastPathOptions): FastPath | null {
   const { server } = options
   // node:http serves a connection through its 'connection' listener; the fast path takes its
   // place and calls it for the connections it passes on.
   const toHttp = server.listeners('connection') as ConnectionListener[]
-  if (toHttp.length !== 1)
-    throw new Error(`expected node:http's one connection listener, found ${toHttp.length}`)
+  if (toHttp.length !== 1 || server.listening) return null
   const httpConnection = toHttp[0]!
   server.removeListener('connection', httpConnection)
   const open = new Set<FastConnection>()

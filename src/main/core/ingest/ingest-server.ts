@@ -218,10 +218,15 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
     },
     answered: settled,
   })
+  if (!fast)
+    logger.warn(
+      'ingest fast path off: this Node serves HTTP connections differently than expected; node:http answers every request (slower under load, the same answers)',
+    )
+  const fastPath: FastPathCounts = fast?.counts ?? { answered: 0, passedOn: 0 }
 
   return {
     server,
-    fastPath: fast.counts,
+    fastPath,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -235,7 +240,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       shuttingDown = true
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      fast.closeIdle()
+      fast?.closeIdle()
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
           drained = resolve
@@ -244,7 +249,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         })
       }
       server.closeAllConnections()
-      fast.closeAll()
+      fast?.closeAll()
       await closed
     },
   }
