@@ -8,9 +8,10 @@ import { checkWrk, runWrk, writeTemplates } from './load/wrk'
 /**
  * Ingest throughput: (a) a bare node:http server that parses and answers without storing, (b)
  * Footfall's listener with durable group commits (it answers plain requests on the socket, not
- * through node:http, so it can pass (a): ingest/fast-path.ts), (c) a naive listener committing each request on its own
- * in its request handler (same validation, schema and durability), and for reference (c2)
- * Footfall's listener with one request per commit (its commit thread still pipelines them).
+ * through node:http, so it can pass (a): ingest/fast-path.ts), (c) a naive listener committing
+ * each request on its own in its request handler (same validation, schema and durability), and
+ * for reference (c2) Footfall's listener with one request per commit (its commit thread still
+ * pipelines them).
  * Same run, same machine, same load: wrk, one thread, 64 connections posting the contract's
  * samples with fresh ids (load/wrk.ts says why wrk).
  */
@@ -40,7 +41,8 @@ async function measure(
 ): Promise<LoadResult> {
   const server = await startServer(script, args)
   try {
-    await runWrk(`${server.url}/events`, 2, templates, TOKEN) // warm up: JIT, connection setup, first WAL pages
+    // Warm up: JIT, connection setup, first WAL pages.
+    await runWrk(`${server.url}/events`, 2, templates, TOKEN)
     const r = await runWrk(`${server.url}/events`, seconds, templates, TOKEN)
     await server.stop()
     let stored: number | null = null

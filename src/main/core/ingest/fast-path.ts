@@ -51,6 +51,9 @@ export interface FastPathCounts {
 
 type ConnectionListener = (this: Server, socket: Socket) => void
 
+/** The content type of every answer, on both paths (ingest-server.ts sends node:http's). */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+
 let dateSecond = -1
 let dateText = ''
 /** A whole JSON response as node:http would write it for a kept-alive connection. */
@@ -63,7 +66,7 @@ export function jsonResponse(status: number, body: object, keepAliveTimeoutMs: n
   }
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-    'content-type: application/json; charset=utf-8\r\n' +
+    `content-type: ${JSON_CONTENT_TYPE}\r\n` +
     `content-length: ${Buffer.byteLength(text)}\r\n` +
     `Date: ${dateText}\r\n` +
     'Connection: keep-alive\r\n' +

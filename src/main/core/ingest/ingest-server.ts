@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { IngestOutcome, ReceivedOp, Receipt } from '../store/event-store'
 import type { Logger } from '../logger'
 import { makeAuthCheck } from './auth'
-import { jsonResponse, takeFastPath } from './fast-path'
+import { JSON_CONTENT_TYPE, jsonResponse, takeFastPath } from './fast-path'
 import type { FastPathCounts } from './fast-path'
 import { BodyReads } from './read-body'
 
@@ -51,7 +51,7 @@ interface Answer {
 function send(res: ServerResponse, status: number, body: object, close = false): void {
   const text = JSON.stringify(body)
   const headers: Record<string, string | number> = {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': JSON_CONTENT_TYPE,
     'content-length': Buffer.byteLength(text),
   }
   if (close) headers.connection = 'close'
